@@ -1,0 +1,149 @@
+/**
+ * The types a database knows: PostgreSQL 15's built-in pg_catalog types
+ * plus the ones the scripts create (composite types and tables' row types,
+ * enums, ranges and their multiranges, domains, base types), each with the
+ * array type PostgreSQL creates alongside.
+ */
+import { BUILTIN_TYPE_ROWS } from './builtin-types.js'
+import { quoteIdent, quoteQualified } from './quote-ident.js'
+import { type PlanType, type TypeKind, typeKindOf } from './types.js'
+
+export interface AttributeEntry {
+  name: string
+  /** key of the attribute's type */
+  type: string
+  dropped: boolean
+}
+
+export interface TypeEntry {
+  readonly schema: string
+  readonly typname: string
+  readonly kind: TypeKind
+  readonly oid?: number
+  readonly category?: string
+  readonly delimiter?: string
+  readonly sqlName?: string
+  /** key of the element type, for array types */
+  readonly element?: string
+  /** key of this type's array type */
+  array?: string
+  /** composite types: attributes in order, dropped ones kept (PL/Proxy sees their slots) */
+  attributes?: AttributeEntry[]
+  /** `table` for a table's row type */
+  readonly relationKind?: 'table' | 'type'
+  /** domains: key of the base type; ranges: key of the subtype */
+  readonly base?: string
+}
+
+export const typeKey = (schema: string, typname: string): string => `${schema}.${typname}`
+
+const BUILTINS: ReadonlyMap<string, TypeEntry> = (() => {
+  const map = new Map<string, TypeEntry>()
+  for (const [name, oid, typtype, , elem, array, sqlName, category, delimiter] of BUILTIN_TYPE_ROWS) {
+    map.set(typeKey('pg_catalog', name), {
+      schema: 'pg_catalog',
+      typname: name,
+      kind: typeKindOf(typtype),
+      oid,
+      category,
+      ...(delimiter !== ',' ? { delimiter } : {}),
+      sqlName,
+      ...(elem ? { element: typeKey('pg_catalog', elem) } : {}),
+      ...(array ? { array: typeKey('pg_catalog', array) } : {}),
+    })
+  }
+  return map
+})()
+
+export function builtinType(typname: string): TypeEntry | undefined {
+  return BUILTINS.get(typeKey('pg_catalog', typname))
+}
+
+/** PostgreSQL's array type name: `_` + name (truncated to 63 bytes), more `_` on collision. */
+function arrayTypeName(typname: string, exists: (name: string) => boolean): string {
+  let name = `_${typname}`
+  while (exists(name)) name = `_${name}`
+  return name.slice(0, 63)
+}
+
+export class TypeRegistry {
+  private readonly user = new Map<string, TypeEntry>()
+
+  clone(): TypeRegistry {
+    const copy = new TypeRegistry()
+    for (const [k, v] of this.user) {
+      copy.user.set(k, { ...v, ...(v.attributes ? { attributes: v.attributes.map((a) => ({ ...a })) } : {}) })
+    }
+    return copy
+  }
+
+  get(key: string): TypeEntry | undefined {
+    return BUILTINS.get(key) ?? this.user.get(key)
+  }
+
+  has(schema: string, typname: string): boolean {
+    return this.get(typeKey(schema, typname)) !== undefined
+  }
+
+  /** adds a user type and its array type; returns the new entry */
+  add(entry: TypeEntry, withArray = true): TypeEntry {
+    const key = typeKey(entry.schema, entry.typname)
+    this.user.set(key, entry)
+    if (withArray) {
+      const arrayName = arrayTypeName(entry.typname, (n) => this.has(entry.schema, n))
+      const arrayKey = typeKey(entry.schema, arrayName)
+      this.user.set(arrayKey, {
+        schema: entry.schema,
+        typname: arrayName,
+        kind: 'base',
+        category: 'A',
+        element: key,
+      })
+      entry.array = arrayKey
+    }
+    return entry
+  }
+
+  remove(key: string): void {
+    const entry = this.user.get(key)
+    if (!entry) return
+    this.user.delete(key)
+    if (entry.array) this.user.delete(entry.array)
+  }
+
+  /** all user-defined types (for listing) */
+  userTypes(): IterableIterator<TypeEntry> {
+    return this.user.values()
+  }
+
+  /** The PlanType of a known type key. */
+  planType(key: string): PlanType {
+    const entry = this.get(key)
+    if (!entry) throw new Error(`unknown type ${key}`)
+    return this.toPlanType(entry, 0)
+  }
+
+  private toPlanType(entry: TypeEntry, depth: number): PlanType {
+    const builtin = entry.schema === 'pg_catalog'
+    const name = builtin ? quoteIdent(entry.typname) : quoteQualified(entry.schema, entry.typname)
+    const element = entry.element && depth < 8 ? this.get(entry.element) : undefined
+    const base = entry.base && entry.kind === 'domain' && depth < 8 ? this.get(entry.base) : undefined
+    const elementPlan = element ? this.toPlanType(element, depth + 1) : undefined
+    const visibleName =
+      entry.schema === 'pg_catalog' || entry.schema === 'public' ? quoteIdent(entry.typname) : name
+    const sqlName =
+      entry.sqlName ?? (elementPlan && entry.category === 'A' ? `${elementPlan.sqlName}[]` : visibleName)
+    return {
+      name,
+      schema: entry.schema,
+      typname: entry.typname,
+      kind: entry.kind,
+      sqlName,
+      ...(entry.oid !== undefined ? { oid: entry.oid } : {}),
+      ...(entry.category !== undefined ? { category: entry.category } : {}),
+      ...(elementPlan ? { element: elementPlan } : {}),
+      ...(entry.delimiter !== undefined ? { delimiter: entry.delimiter } : {}),
+      ...(base ? { base: this.toPlanType(base, depth + 1) } : {}),
+    }
+  }
+}

@@ -1,0 +1,11 @@
+export type * from './model.js'
+export {
+  type IncludeResolver,
+  loadPostgresParser,
+  type ReadScriptOptions,
+  readScript,
+  readScriptSync,
+  type ScriptInput,
+  type ScriptReadResult,
+} from './reader.js'
+export { chunkOffset, type MetaChunk, type ScriptChunk, type SqlChunk, splitScript } from './splitter.js'

@@ -257,13 +257,13 @@ export function compileBody(
   }
   return {
     body: {
-      ...(compiler.cluster ? { cluster: compiler.cluster } : {}),
-      ...(compiler.connect ? { connect: compiler.connect } : {}),
+      cluster: compiler.cluster,
+      connect: compiler.connect,
       run: compiler.run,
-      ...(compiler.runSpan ? { runSpan: compiler.runSpan } : {}),
+      runSpan: compiler.runSpan,
       split: compiler.split,
-      ...(compiler.target ? { target: compiler.target } : {}),
-      ...(compiler.select ? { select: compiler.select } : {}),
+      target: compiler.target,
+      select: compiler.select,
     },
   }
 }

@@ -97,8 +97,8 @@ class FunctionCompiler {
       offset: pos.offset,
       length: at.length,
       function: this.qualified,
-      ...(extra.detail ? { detail: extra.detail } : {}),
-      ...(extra.hint ? { hint: extra.hint } : {}),
+      detail: extra.detail,
+      hint: extra.hint,
     })
   }
 
@@ -135,14 +135,14 @@ class FunctionCompiler {
       const columns = cols.map((c) => ({
         name: c.name,
         dropped: c.dropped,
-        ...(c.dropped ? {} : { type: this.type(c.type) }),
+        type: c.dropped ? undefined : this.type(c.type),
       }))
       const bad = columns
         .map((c) => (c.type ? typeError(this.qualified, 0, c.type) : undefined))
         .find(Boolean)
       return {
         result: { kind: 'CompositeResult', columns },
-        ...(bad ? { deferred: { message: bad, sqlstate: XX000 } } : {}),
+        deferred: bad ? { message: bad, sqlstate: XX000 } : undefined,
       }
     }
     if (returnType.schema === 'pg_catalog' && returnType.typname === 'record') {
@@ -180,7 +180,7 @@ class FunctionCompiler {
     const bad = typeError(this.qualified, 0, returnType)
     return {
       result: { kind: 'ScalarResult', type: returnType },
-      ...(bad ? { deferred: { message: bad, sqlstate: XX000 } } : {}),
+      deferred: bad ? { message: bad, sqlstate: XX000 } : undefined,
     }
   }
 
@@ -197,13 +197,13 @@ class FunctionCompiler {
     const def = this.definition
     const base = {
       name: this.qualified,
-      ...(this.entry.database ? { database: this.entry.database } : {}),
+      database: this.entry.database || undefined,
       file: def.position.file,
       line: def.position.line,
       column: def.position.column,
     }
     const plan = this.buildPlan()
-    return { ...base, ...(plan ? { plan } : {}), diagnostics: this.diagnostics }
+    return { ...base, plan, diagnostics: this.diagnostics }
   }
 
   private buildPlan(): RoutingPlan | undefined {
@@ -233,15 +233,15 @@ class FunctionCompiler {
           return undefined
         }
         planArgs.push({
-          ...(a.name !== undefined ? { name: a.name } : {}),
+          name: a.name,
           mode: a.mode,
           type,
           inIndex: inArgs.length,
-          ...(a.defaultSql !== undefined ? { default: a.defaultSql } : {}),
+          default: a.defaultSql,
         })
-        inArgs.push({ ...(a.name !== undefined ? { name: a.name } : {}), type })
+        inArgs.push({ name: a.name, type })
       } else {
-        planArgs.push({ ...(a.name !== undefined ? { name: a.name } : {}), mode: a.mode, type })
+        planArgs.push({ name: a.name, mode: a.mode, type })
       }
     }
     const n = inArgs.length
@@ -313,7 +313,7 @@ class FunctionCompiler {
         schema: this.entry.schema,
         name: def.name,
         qualifiedName: this.qualified,
-        ...(this.entry.database ? { database: this.entry.database } : {}),
+        database: this.entry.database || undefined,
         arguments: planArgs,
         inArgumentCount: n,
         returnType: this.type(this.entry.returnType),
@@ -325,10 +325,10 @@ class FunctionCompiler {
       cluster: this.clusterSelection(body, inArgs),
       run: this.runTarget(body, inArgs),
       split: [...body.split].sort((a, b) => a - b),
-      ...(body.target ? { target: body.target.text } : {}),
+      target: body.target?.text,
       remoteQuery,
       result: shape.result,
-      ...(shape.deferred ? { deferredError: shape.deferred } : {}),
+      deferredError: shape.deferred,
     }
     return freezePlan(plan)
   }
@@ -366,7 +366,7 @@ class FunctionCompiler {
       return {
         kind: 'SqlExpression',
         ...local,
-        ...(call && args ? { call: { name: call.name, arguments: args } } : {}),
+        call: call && args ? { name: call.name, arguments: args } : undefined,
         reason: e.message,
       }
     }

@@ -51,8 +51,8 @@ export function compileScriptsSync(
   const readerDiagnostics: Diagnostic[] = []
   for (const input of inputs) {
     const read = readScriptSync(input, {
-      ...(options.includeResolver ? { includeResolver: options.includeResolver } : {}),
-      ...(options.variables ? { variables: options.variables } : {}),
+      includeResolver: options.includeResolver,
+      variables: options.variables,
     })
     for (const [name, file] of read.files) files.set(name, file)
     readerDiagnostics.push(...read.diagnostics)

@@ -61,8 +61,14 @@ function newDatabase(name: string): DatabaseCatalog {
   }
 }
 
+/** identity of a function within its database: schema, name and IN-argument types */
+const functionKey = (schema: string, name: string, signature: string) =>
+  `${schema}\u0000${name}\u0000${signature}`
+
 export class CatalogBuilder {
   private readonly databases = new Map<string, DatabaseCatalog>()
+  private readonly functionIndex = new WeakMap<DatabaseCatalog, Map<string, FunctionEntry>>()
+  private pathCache: string[] | undefined
   private readonly diagnostics: Diagnostic[] = []
   private db: DatabaseCatalog
   private searchPath: string[] = [...DEFAULT_SEARCH_PATH]
@@ -106,8 +112,8 @@ export class CatalogBuilder {
           offset: e.position.offset,
           length: 0,
           ...(op.kind === 'FunctionDefinition' ? { function: this.displayName(op) } : {}),
-          ...(e.extra.hint ? { hint: e.extra.hint } : {}),
-          ...(e.extra.detail ? { detail: e.extra.detail } : {}),
+          hint: e.extra.hint,
+          detail: e.extra.detail,
         })
       }
     }
@@ -126,9 +132,24 @@ export class CatalogBuilder {
   // ---- search_path ----
 
   private effectivePath(): string[] {
-    return this.searchPath
+    this.pathCache ??= this.searchPath
       .map((s) => (s === '$user' ? this.user : s))
       .filter((s): s is string => s !== undefined && this.db.schemas.has(s))
+    return this.pathCache
+  }
+
+  private functionsByKey(): Map<string, FunctionEntry> {
+    let index = this.functionIndex.get(this.db)
+    if (!index) {
+      index = new Map(
+        this.db.functions.map((f) => [
+          functionKey(f.schema, f.definition.name, inputSignature(f.arguments)),
+          f,
+        ]),
+      )
+      this.functionIndex.set(this.db, index)
+    }
+    return index
   }
 
   private creationSchema(position: SourcePosition, strict = true): string | undefined {
@@ -140,7 +161,10 @@ export class CatalogBuilder {
 
   private creationSchemaFor(schema: string | undefined, position: SourcePosition): string {
     if (schema !== undefined) {
-      this.db.schemas.add(schema)
+      if (!this.db.schemas.has(schema)) {
+        this.db.schemas.add(schema)
+        this.pathCache = undefined
+      }
       return schema
     }
     return this.creationSchema(position)!
@@ -209,6 +233,8 @@ export class CatalogBuilder {
   // ---- the operations ----
 
   private applyOne(op: ScriptOperation): void {
+    // search_path, schemas and the database may change: recompute the path lazily
+    this.pathCache = undefined
     switch (op.kind) {
       case 'ConnectDatabase':
         if (op.database !== undefined) this.db = this.database(op.database)
@@ -419,7 +445,7 @@ export class CatalogBuilder {
           throw new StatementError(`option "${c.name}" provided more than once`, '42710', c.position)
         result.push({
           name: c.name,
-          ...(c.value !== undefined ? { value: c.value } : {}),
+          value: c.value,
           position: c.position,
         })
       } else if (index < 0) {
@@ -427,7 +453,7 @@ export class CatalogBuilder {
       } else if (c.action === 'set') {
         result[index] = {
           name: c.name,
-          ...(c.value !== undefined ? { value: c.value } : {}),
+          value: c.value,
           position: c.position,
         }
       } else {
@@ -471,7 +497,7 @@ export class CatalogBuilder {
     )
     this.db.userMappings.push({
       server: op.server,
-      ...(user !== undefined ? { user } : {}),
+      user,
       options,
       position: op.position,
     })
@@ -615,10 +641,10 @@ export class CatalogBuilder {
         )
       }
       args.push({
-        ...(a.name !== undefined && a.name !== '' ? { name: a.name } : {}),
+        name: a.name !== '' ? a.name : undefined,
         mode: a.mode,
         type,
-        ...(a.defaultSql !== undefined ? { defaultSql: a.defaultSql } : {}),
+        defaultSql: a.defaultSql,
         position: a.position,
       })
     }
@@ -664,13 +690,10 @@ export class CatalogBuilder {
       returnsSet,
       searchPath: this.effectivePath(),
     }
-    const signature = inputSignature(args)
-    const index = this.db.functions.findIndex(
-      (f) =>
-        f.schema === schema && f.definition.name === def.name && inputSignature(f.arguments) === signature,
-    )
-    if (index >= 0) {
-      const old = this.db.functions[index]!
+    const key = functionKey(schema, def.name, inputSignature(args))
+    const byKey = this.functionsByKey()
+    const old = byKey.get(key)
+    if (old) {
       if (!def.orReplace) {
         throw new StatementError(
           `function "${def.name}" already exists with same argument types`,
@@ -679,10 +702,11 @@ export class CatalogBuilder {
         )
       }
       this.checkReplace(old, entry)
-      this.db.functions[index] = entry
+      this.db.functions[this.db.functions.indexOf(old)] = entry
     } else {
       this.db.functions.push(entry)
     }
+    byKey.set(key, entry)
   }
 
   private checkReplace(old: FunctionEntry, next: FunctionEntry): void {
@@ -749,6 +773,7 @@ export class CatalogBuilder {
       throw new StatementError(`function name "${op.name}" is not unique`, '42725', op.position)
     const index = this.db.functions.indexOf(matches[0]!)
     this.db.functions.splice(index, 1)
+    this.functionIndex.delete(this.db)
   }
 }
 

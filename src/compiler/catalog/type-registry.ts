@@ -46,10 +46,10 @@ const BUILTINS: ReadonlyMap<string, TypeEntry> = (() => {
       kind: typeKindOf(typtype),
       oid,
       category,
-      ...(delimiter !== ',' ? { delimiter } : {}),
+      delimiter: delimiter !== ',' ? delimiter : undefined,
       sqlName,
-      ...(elem ? { element: typeKey('pg_catalog', elem) } : {}),
-      ...(array ? { array: typeKey('pg_catalog', array) } : {}),
+      element: elem ? typeKey('pg_catalog', elem) : undefined,
+      array: array ? typeKey('pg_catalog', array) : undefined,
     })
   }
   return map
@@ -68,6 +68,8 @@ function arrayTypeName(typname: string, exists: (name: string) => boolean): stri
 
 export class TypeRegistry {
   private readonly user = new Map<string, TypeEntry>()
+  /** PlanTypes are immutable and shared by every plan that uses the type */
+  private readonly planTypes = new Map<string, PlanType>()
 
   clone(): TypeRegistry {
     const copy = new TypeRegistry()
@@ -87,6 +89,7 @@ export class TypeRegistry {
 
   /** adds a user type and its array type; returns the new entry */
   add(entry: TypeEntry, withArray = true): TypeEntry {
+    this.planTypes.clear()
     const key = typeKey(entry.schema, entry.typname)
     this.user.set(key, entry)
     if (withArray) {
@@ -105,6 +108,7 @@ export class TypeRegistry {
   }
 
   remove(key: string): void {
+    this.planTypes.clear()
     const entry = this.user.get(key)
     if (!entry) return
     this.user.delete(key)
@@ -118,9 +122,14 @@ export class TypeRegistry {
 
   /** The PlanType of a known type key. */
   planType(key: string): PlanType {
-    const entry = this.get(key)
-    if (!entry) throw new Error(`unknown type ${key}`)
-    return this.toPlanType(entry, 0)
+    let type = this.planTypes.get(key)
+    if (!type) {
+      const entry = this.get(key)
+      if (!entry) throw new Error(`unknown type ${key}`)
+      type = deepFreeze(this.toPlanType(entry, 0))
+      this.planTypes.set(key, type)
+    }
+    return type
   }
 
   private toPlanType(entry: TypeEntry, depth: number): PlanType {
@@ -139,11 +148,19 @@ export class TypeRegistry {
       typname: entry.typname,
       kind: entry.kind,
       sqlName,
-      ...(entry.oid !== undefined ? { oid: entry.oid } : {}),
-      ...(entry.category !== undefined ? { category: entry.category } : {}),
-      ...(elementPlan ? { element: elementPlan } : {}),
-      ...(entry.delimiter !== undefined ? { delimiter: entry.delimiter } : {}),
+      oid: entry.oid,
+      category: entry.category,
+      element: elementPlan,
+      delimiter: entry.delimiter,
       ...(base ? { base: this.toPlanType(base, depth + 1) } : {}),
     }
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const v of Object.values(value)) deepFreeze(v)
+  }
+  return value
 }

@@ -43,8 +43,8 @@ const builtin = (typname: string): PlanType => {
     typname,
     kind: 'base',
     sqlName: entry.sqlName ?? typname,
-    ...(entry.oid !== undefined ? { oid: entry.oid } : {}),
-    ...(entry.category !== undefined ? { category: entry.category } : {}),
+    oid: entry.oid,
+    category: entry.category,
   }
 }
 
@@ -69,7 +69,8 @@ function tokensOf(sql: readonly SqlToken[]): Tok[] {
       if (!text.endsWith("'") || text.length < 2) throw new NotLowerable('unterminated string')
       out.push({ kind: 'string', text, value: text.slice(1, -1).replace(/''/g, "'"), glued })
     } else if (text.length === 1) out.push({ kind: 'symbol', text, glued })
-    else throw new NotLowerable(`${text.slice(0, 12)}… is not supported natively`)
+    else
+      throw new NotLowerable(`${text.length > 16 ? `${text.slice(0, 16)}…` : text} is not supported natively`)
     glued = true
   }
   return out

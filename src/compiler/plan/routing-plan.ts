@@ -100,11 +100,15 @@ export interface RoutingPlan {
   readonly deferredError?: DeferredError
 }
 
-/** Freezes a plan and everything in it. */
+/** Freezes a plan and everything in it (shared PlanTypes are frozen already and skipped). */
 export function freezePlan<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value)
-    for (const v of Object.values(value)) freezePlan(v)
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) freezePlan(value[i])
+    } else {
+      for (const key in value) freezePlan((value as Record<string, unknown>)[key])
+    }
   }
   return value
 }

@@ -16,7 +16,8 @@
  * statements before it: PL/Proxy's checks run while it parses, so an error
  * raised by a token before the syntax error wins.
  */
-import { CstParser, type IParserErrorMessageProvider, type TokenType } from 'chevrotain'
+import type { IParserErrorMessageProvider, TokenType } from 'chevrotain'
+import { CstParser } from './chevrotain.js'
 import {
   ALL_TOKENS,
   All,

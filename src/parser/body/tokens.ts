@@ -10,7 +10,8 @@
  * Character classes (spec §1.1): whitespace is exactly space, TAB, LF, CR;
  * identifier characters are [A-Za-z0-9_] and every non-ASCII character.
  */
-import { createToken, Lexer, type TokenType } from 'chevrotain'
+import type { TokenType } from 'chevrotain'
+import { createToken, Lexer } from './chevrotain.js'
 
 const WORD = '[A-Za-z_\\u0080-\\uffff][A-Za-z0-9_\\u0080-\\uffff]*'
 const SPACE = '[ \\t\\n\\r]'
@@ -127,13 +128,14 @@ export const StatementSemicolon = createToken({
   label: "';'",
 })
 export const Comma = createToken({ name: 'Comma', pattern: /,/, label: "','" })
-/** Any other character: handed to the parser, which rejects it (flex's `.` rule) */
-export const StrayCharacter = createToken({
-  name: 'StrayCharacter',
-  pattern: /[\s\S]/,
-  line_breaks: true,
-  label: 'character',
-})
+/**
+ * Any other character, in either mode: handed to the parser, which rejects
+ * it (flex's `.` rule). The lexer itself has no pattern for it (a
+ * match-anything pattern would switch off Chevrotain's first-character
+ * optimisation); lexBody turns each character the modes cannot match into
+ * one of these tokens, in place.
+ */
+export const StrayCharacter = createToken({ name: 'StrayCharacter', pattern: Lexer.NA, label: 'character' })
 
 // ---- SQL mode (after SELECT or a function call, up to `;`) ----
 
@@ -244,14 +246,6 @@ export const SqlSemicolon = createToken({
   pop_mode: true,
   label: "';'",
 })
-/** Backslash, backtick, a lone `$`, FF/VT...: handed to the parser, which rejects it */
-export const SqlStrayCharacter = createToken({
-  name: 'SqlStrayCharacter',
-  pattern: /[\s\S]/,
-  line_breaks: true,
-  label: 'character',
-})
-
 /** Statement mode, in matching order. */
 export const STATEMENT_MODE_TOKENS: TokenType[] = [
   Whitespace,
@@ -274,7 +268,6 @@ export const STATEMENT_MODE_TOKENS: TokenType[] = [
   StringLiteral,
   StatementSemicolon,
   Comma,
-  StrayCharacter,
 ]
 
 /** SQL mode, in matching order. */
@@ -292,7 +285,6 @@ export const SQL_MODE_TOKENS: TokenType[] = [
   SqlWord,
   SqlSymbol,
   SqlSemicolon,
-  SqlStrayCharacter,
 ]
 
 /** Every token type, categories included (for the parser's vocabulary). */
@@ -302,6 +294,7 @@ export const ALL_TOKENS: TokenType[] = [
   Select,
   SqlPart,
   SqlIdent,
+  StrayCharacter,
   ...STATEMENT_MODE_TOKENS,
   ...SQL_MODE_TOKENS,
 ]

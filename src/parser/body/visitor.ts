@@ -88,7 +88,12 @@ class BodyAstBuilder extends BaseVisitor {
   }
 
   statement(children: Children): Statement | undefined {
-    const [inner] = Object.values(children).flat() as CstNode[]
+    const inner = (children.clusterStatement ??
+      children.runStatement ??
+      children.connectStatement ??
+      children.splitStatement ??
+      children.targetStatement ??
+      children.selectStatement)?.[0] as CstNode | undefined
     return inner ? (this.visit(inner) as Statement | undefined) : undefined
   }
 
@@ -241,7 +246,22 @@ export function parseBody(body: string): ParsedBody {
   const cst = bodyParser.body()
   const first = bodyParser.errors[0]
   let syntaxError: BodySyntaxError | undefined
-  if (first) {
+  const lexError = lexed.errors[0]
+  if (
+    lexError &&
+    (!first || Number.isNaN(first.token.startOffset) || lexError.offset < first.token.startOffset)
+  ) {
+    // cannot happen (every character is some token); kept so no input is ever silently dropped
+    syntaxError = {
+      offset: lexError.offset,
+      endOffset: lexError.offset + lexError.length,
+      line: lexError.line ?? lines.lineAt(lexError.offset),
+      column: lexError.column ?? 1,
+      reportLine: lines.lineAt(lexError.offset + lexError.length),
+      found: body.slice(lexError.offset, lexError.offset + lexError.length),
+      expected: lexError.message,
+    }
+  } else if (first) {
     const token = first.token
     const atEnd = token.tokenType.name === 'EOF' || Number.isNaN(token.startOffset)
     const offset = atEnd ? body.length : token.startOffset

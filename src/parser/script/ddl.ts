@@ -62,7 +62,7 @@ export function typeReference(t: Node, loc: StatementLocator): TypeReference {
   const name = percentType ? parts.join('.') : (parts[parts.length - 1] ?? '')
   const schema = !percentType && parts.length >= 2 ? parts[parts.length - 2] : undefined
   return {
-    ...(schema !== undefined ? { schema } : {}),
+    schema,
     name,
     typmods: (t.typmods ?? []).map(constText),
     arrayDimensions: (t.arrayBounds ?? []).length,
@@ -131,10 +131,10 @@ function functionArguments(params: Node[] | undefined, loc: StatementLocator): F
     const end = next ? loc.index(next.location) : loc.text.length
     const defaultSql = p.defexpr ? defaultText(loc.text, start, end) : undefined
     return {
-      ...(p.name !== undefined ? { name: p.name as string } : {}),
+      name: p.name as string | undefined,
       type: typeReference(p.argType, loc),
       mode: MODES[p.mode as string] ?? 'in',
-      ...(defaultSql !== undefined ? { defaultSql } : {}),
+      defaultSql,
       position: loc.position(start),
     }
   })
@@ -201,7 +201,7 @@ function options(list: Node[] | undefined, loc: StatementLocator): OptionValue[]
     const value = defElemValue(d)
     return {
       name: d.defname,
-      ...(value !== undefined ? { value } : {}),
+      value,
       position: loc.position(loc.index(d.location)),
     }
   })
@@ -215,7 +215,7 @@ function optionChanges(list: Node[] | undefined, loc: StatementLocator): OptionC
     return {
       action,
       name: d.defname,
-      ...(value !== undefined ? { value } : {}),
+      value,
       position: loc.position(loc.index(d.location)),
     }
   })
@@ -262,10 +262,10 @@ export function operationOf(stmt: Node, loc: StatementLocator): ScriptOperation 
       const { schema, name } = qualified(s.funcname)
       return {
         kind: 'FunctionDefinition',
-        ...(schema !== undefined ? { schema } : {}),
+        schema,
         name,
         arguments: args,
-        ...(returns ? { returns } : {}),
+        returns,
         returnsTable: args.some((a) => a.mode === 'table'),
         language,
         strict: !!opt('strict')?.arg?.Boolean?.boolval,
@@ -497,9 +497,9 @@ export function dropFunctionOperations(stmt: Node, loc: StatementLocator): Scrip
           .map((p: Node) => typeReference(p.argType, loc))
     return {
       kind: 'DropFunction',
-      ...(schema !== undefined ? { schema } : {}),
+      schema,
       name,
-      ...(argumentTypes ? { argumentTypes } : {}),
+      argumentTypes,
       missingOk: !!s.missing_ok,
       position: loc.position(0),
     }

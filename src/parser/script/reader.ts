@@ -72,10 +72,10 @@ function byteIndexer(text: string): (byteOffset: number) => number {
   return (b) => map[b] ?? text.length
 }
 
-/** PostgreSQL's 1-based character (code point) error position → string index. */
+/** libpg-query's error position (0-based, in characters = code points) → string index. */
 function codePointIndex(text: string, cursor: number): number {
   let i = 0
-  for (let n = 1; n < cursor && i < text.length; n++) i += text.codePointAt(i)! > 0xffff ? 2 : 1
+  for (let n = 0; n < cursor && i < text.length; n++) i += text.codePointAt(i)! > 0xffff ? 2 : 1
   return i
 }
 
@@ -170,7 +170,8 @@ class Reader {
     } catch (e) {
       if (!MUST_PARSE.test(chunk.text)) return
       const details = (e as { sqlDetails?: { cursorPosition?: number } }).sqlDetails
-      const index = details?.cursorPosition ? codePointIndex(chunk.text, details.cursorPosition) : 0
+      const index =
+        details?.cursorPosition !== undefined ? codePointIndex(chunk.text, details.cursorPosition) : 0
       const position = loc.position(index)
       this.diagnostics.push({
         severity: 'error',

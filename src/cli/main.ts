@@ -1,0 +1,80 @@
+/**
+ * The `plproxy` command line. Exit status: 0 success, 1 the work failed
+ * (a function rejected, a call failed), 2 usage or I/O errors.
+ */
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError, Option } from 'commander'
+import { compileCommand } from './compile-command.js'
+import { CliUsageError } from './files.js'
+import { type Output, processOutput } from './output.js'
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string
+    }
+    return pkg.version
+  } catch {
+    return 'unknown'
+  }
+}
+
+function collectVariable(value: string, previous: Map<string, string>): Map<string, string> {
+  const eq = value.indexOf('=')
+  if (eq <= 0) throw new CliUsageError(`invalid variable "${value}": expected name=value`)
+  previous.set(value.slice(0, eq), value.slice(eq + 1))
+  return previous
+}
+
+export function buildProgram(out: Output, setStatus: (code: number) => void): Command {
+  const program = new Command()
+  program
+    .name('plproxy')
+    .description('PL/Proxy-compatible compiler and runtime for Node.js')
+    .version(version())
+    .configureOutput({ writeOut: (s) => out.stdout(s), writeErr: (s) => out.stderr(s) })
+    .exitOverride()
+
+  program
+    .command('compile')
+    .description('compile the LANGUAGE plproxy functions of SQL files into routing plans')
+    .argument(
+      '<file.sql...>',
+      'SQL files: CREATE FUNCTION … LANGUAGE plproxy, SQL/MED cluster definitions, types',
+    )
+    .option('--json', 'print one JSON document with the plans and diagnostics')
+    .addOption(
+      new Option('-v, --variable <name=value>', 'set a psql variable (repeatable)')
+        .argParser(collectVariable)
+        .default(new Map()),
+    )
+    .exitOverride()
+    .action(async (files: string[], opts: { json?: boolean; variable: Map<string, string> }) => {
+      setStatus(await compileCommand(files, { json: !!opts.json, variables: opts.variable }, out))
+    })
+
+  return program
+}
+
+/** Runs the CLI with the given arguments (without `node` and the script); resolves with the exit status. */
+export async function runCli(argv: readonly string[], out: Output = processOutput): Promise<number> {
+  let status = 0
+  const program = buildProgram(out, (code) => {
+    status = code
+  })
+  try {
+    await program.parseAsync([...argv], { from: 'user' })
+    return status
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end with exit code 0; usage errors are 2
+      return e.exitCode === 0 ? 0 : 2
+    }
+    if (e instanceof CliUsageError) {
+      out.stderr(`plproxy: ${e.message}\n`)
+      return 2
+    }
+    out.stderr(`plproxy: ${(e as Error).message ?? String(e)}\n`)
+    return 2
+  }
+}

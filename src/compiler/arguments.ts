@@ -13,13 +13,19 @@ export interface InArgument {
 
 const asciiLower = (s: string): string => s.replace(/[A-Z]+/g, (m) => m.toLowerCase())
 
+const LONG_MAX = 2n ** 63n - 1n
+
+/** glibc atoi() of a digit string: strtol (saturating at LONG_MAX) truncated to a 32-bit int */
+function cAtoi(digits: string): number {
+  let v = BigInt(digits || '0')
+  if (v > LONG_MAX) v = LONG_MAX
+  return Number(BigInt.asIntN(32, v))
+}
+
 /** IN-argument index the identifier refers to, or -1. */
 export function argumentIndex(ident: string, args: readonly InArgument[]): number {
   if (ident.startsWith('$')) {
-    const digits = ident.slice(1)
-    // atoi() of the digits; beyond int range nothing can match anyway
-    const n = digits.length > 10 ? Number.POSITIVE_INFINITY : Number.parseInt(digits, 10)
-    const i = n - 1
+    const i = cAtoi(ident.slice(1)) - 1
     return i >= 0 && i < args.length ? i : -1
   }
   const folded = asciiLower(ident)

@@ -34,6 +34,7 @@ import {
 import { standardArgumentsSql, standardRemoteQuery } from './remote-query.js'
 
 export interface CompiledFunction {
+  readonly kind?: 'CompiledFunction'
   /** PL/Proxy's name for it: `public.f_user_login` */
   readonly name: string
   readonly database?: string
@@ -66,7 +67,7 @@ class FunctionCompiler {
     private readonly db: DatabaseCatalog,
     private readonly source: SourceFile,
   ) {
-    this.qualified = quoteQualified(entry.schema, entry.definition.name)
+    this.qualified = quoteQualified(entry.schema, entry.name)
   }
 
   private type(key: string): PlanType {
@@ -208,7 +209,7 @@ class FunctionCompiler {
 
   private buildPlan(): RoutingPlan | undefined {
     const def = this.definition
-    if (def.volatility !== 'volatile') {
+    if (this.entry.volatility !== 'volatile') {
       this.report('error', 'PL/Proxy functions must be volatile', { offset: def.position.offset, length: 0 })
       return undefined
     }
@@ -311,15 +312,16 @@ class FunctionCompiler {
       version: PLAN_VERSION,
       function: {
         schema: this.entry.schema,
-        name: def.name,
+        name: this.entry.name,
         qualifiedName: this.qualified,
         database: this.entry.database || undefined,
         arguments: planArgs,
         inArgumentCount: n,
         returnType: this.type(this.entry.returnType),
         returnsSet: this.entry.returnsSet,
-        strict: def.strict,
-        securityDefiner: def.securityDefiner,
+        strict: this.entry.strict,
+        securityDefiner: this.entry.securityDefiner,
+        owner: this.entry.owner,
         source: { file: def.position.file, line: def.position.line, column: def.position.column },
       },
       cluster: this.clusterSelection(body, inArgs),

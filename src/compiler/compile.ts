@@ -46,8 +46,16 @@ export function compileScriptsSync(
   inputs: readonly ScriptInput[],
   options: CompileOptions = {},
 ): CompileResult {
-  const builder = new CatalogBuilder(options.user !== undefined ? { user: options.user } : {})
   const files = new Map<string, SourceFile>()
+  const builder = new CatalogBuilder({
+    user: options.user,
+    // PL/Proxy's validator runs at CREATE FUNCTION: what it rejects is not created
+    validate: (entry, db) => {
+      const file = files.get(entry.definition.position.file)
+      if (!file) throw new Error(`no source for ${entry.definition.position.file}`)
+      return compileFunction(entry, db, file)
+    },
+  })
   const readerDiagnostics: Diagnostic[] = []
   for (const input of inputs) {
     const read = readScriptSync(input, {
@@ -64,15 +72,21 @@ export function compileScriptsSync(
     for (const entry of db.functions) {
       const file = files.get(entry.definition.position.file)
       if (!file) continue
-      functions.push(compileFunction(entry, db, file))
+      const atCreate = entry.compiled as CompiledFunction | undefined
+      if (atCreate && entry.typesGeneration === db.typesGeneration) {
+        functions.push(atCreate)
+        continue
+      }
+      // types changed (or the function was altered) since CREATE: the plan is built from the final state
+      const again = compileFunction(entry, db, file)
+      functions.push({ ...again, diagnostics: atCreate?.diagnostics ?? again.diagnostics })
     }
   }
+  functions.push(...(built.rejected as CompiledFunction[]))
   const fileOrder = [...files.keys()]
-  const diagnostics = [
-    ...readerDiagnostics,
-    ...built.diagnostics,
-    ...functions.flatMap((f) => f.diagnostics),
-  ].sort((a, b) => fileOrder.indexOf(a.file) - fileOrder.indexOf(b.file) || a.offset - b.offset)
+  const diagnostics = [...readerDiagnostics, ...built.diagnostics].sort(
+    (a, b) => fileOrder.indexOf(a.file) - fileOrder.indexOf(b.file) || a.offset - b.offset,
+  )
   functions.sort(
     (a, b) => fileOrder.indexOf(a.file) - fileOrder.indexOf(b.file) || a.line - b.line || a.column - b.column,
   )

@@ -4,6 +4,7 @@
  */
 import type {
   AlterCompositeType,
+  AlterFunction,
   CreateUserMapping,
   Diagnostic,
   FunctionDefinition,
@@ -15,11 +16,13 @@ import type {
   TypeReference,
 } from '../../parser/index.js'
 import {
+  type CompiledFunctionResult,
   type DatabaseCatalog,
   type FunctionEntry,
   inputSignature,
   type ResolvedArgument,
   typeRefText,
+  type WrapperEntry,
 } from './catalog.js'
 import { validatePlproxyOptions } from './fdw-validator.js'
 import { quoteIdent } from './quote-ident.js'
@@ -28,11 +31,18 @@ import { TypeRegistry, typeKey } from './type-registry.js'
 export interface CatalogBuildResult {
   readonly databases: ReadonlyMap<string, DatabaseCatalog>
   readonly diagnostics: readonly Diagnostic[]
+  /** what the validator said of the functions it rejected (they were not created) */
+  readonly rejected: readonly CompiledFunctionResult[]
 }
 
 export interface CatalogBuildOptions {
   /** the role scripts run as, for `"$user"` in search_path and CURRENT_USER mappings */
   readonly user?: string
+  /**
+   * PL/Proxy's validator, run at each CREATE FUNCTION: a function it
+   * rejects (an error diagnostic) is not created
+   */
+  readonly validate?: (entry: FunctionEntry, db: DatabaseCatalog) => CompiledFunctionResult
 }
 
 class StatementError extends Error {
@@ -54,10 +64,12 @@ function newDatabase(name: string): DatabaseCatalog {
     types: new TypeRegistry(),
     schemas: new Set(['public', 'pg_catalog']),
     functions: [],
-    wrappers: new Map(),
     servers: new Map(),
     userMappings: [],
     usageGrants: new Map(),
+    // LANGUAGE plproxy functions need the extension, which brings the plproxy wrapper
+    wrappers: new Map([['plproxy', { name: 'plproxy', validator: 'plproxy_fdw_validator', options: [] }]]),
+    typesGeneration: 0,
   }
 }
 
@@ -70,6 +82,7 @@ export class CatalogBuilder {
   private readonly functionIndex = new WeakMap<DatabaseCatalog, Map<string, FunctionEntry>>()
   private pathCache: string[] | undefined
   private readonly diagnostics: Diagnostic[] = []
+  private readonly rejected: CompiledFunctionResult[] = []
   private db: DatabaseCatalog
   private searchPath: string[] = [...DEFAULT_SEARCH_PATH]
   private user: string | undefined
@@ -121,7 +134,7 @@ export class CatalogBuilder {
   }
 
   result(): CatalogBuildResult {
-    return { databases: this.databases, diagnostics: this.diagnostics }
+    return { databases: this.databases, diagnostics: this.diagnostics, rejected: this.rejected }
   }
 
   private displayName(def: FunctionDefinition): string {
@@ -172,13 +185,38 @@ export class CatalogBuilder {
 
   // ---- types ----
 
-  /** Finds a type the way PostgreSQL's parser does (pg_catalog first, then search_path); returns its key. */
-  resolveType(ref: TypeReference): string {
+  private schemaExists(schema: string): boolean {
+    return this.db.schemas.has(schema) || BUILTIN_SCHEMAS.has(schema)
+  }
+
+  /**
+   * Finds a type the way PostgreSQL's parser does (pg_catalog first, then
+   * search_path) and returns its key. `style` picks PostgreSQL's wording of
+   * "does not exist": function arguments print the name unquoted.
+   */
+  resolveType(ref: TypeReference, style: 'argument' | 'quoted' = 'quoted'): string {
     const types = this.db.types
+    const written = `${ref.names.join('.')}${ref.percentType ? '%TYPE' : ''}${ref.arrayDimensions ? '[]' : ''}`
+    if (!ref.percentType && ref.names.length > 3) {
+      throw new StatementError(
+        `improper qualified name (too many dotted names): ${ref.names.join('.')}`,
+        '42601',
+        ref.position,
+      )
+    }
+    if (!ref.percentType && ref.names.length === 3) {
+      throw new StatementError(
+        `cross-database references are not implemented: ${ref.names.join('.')}`,
+        '0A000',
+        ref.position,
+      )
+    }
     let key: string | undefined
     if (ref.percentType) {
       key = this.resolvePercentType(ref)
     } else if (ref.schema !== undefined) {
+      if (!this.schemaExists(ref.schema))
+        throw new StatementError(`schema "${ref.schema}" does not exist`, '3F000', ref.position)
       if (types.has(ref.schema, ref.name)) key = typeKey(ref.schema, ref.name)
     } else {
       for (const schema of ['pg_catalog', ...this.effectivePath()]) {
@@ -189,37 +227,60 @@ export class CatalogBuilder {
       }
     }
     if (!key) {
-      throw new StatementError(`type "${typeRefText(ref)}" does not exist`, '42704', ref.position, {
-        hint: 'plproxy-ts knows the built-in types and the ones created (CREATE TYPE/TABLE/DOMAIN) in the files it reads',
-      })
+      throw new StatementError(
+        style === 'argument' ? `type ${written} does not exist` : `type "${written}" does not exist`,
+        '42704',
+        ref.position,
+        {
+          hint: 'plproxy-ts knows the built-in types and the ones the given files create (CREATE TYPE/TABLE/DOMAIN)',
+        },
+      )
+    }
+    if (ref.typmods.length && !types.get(key)?.takesTypmods) {
+      throw new StatementError(
+        `type modifier is not allowed for type "${ref.names.join('.')}"`,
+        '42601',
+        ref.position,
+      )
     }
     if (ref.arrayDimensions > 0) {
       const entry = types.get(key)!
       if (entry.category === 'A' && entry.element) return key
-      if (!entry.array)
-        throw new StatementError(
-          `could not find array type for data type ${typeRefText(ref)}`,
-          '42704',
-          ref.position,
-        )
+      if (!entry.array) {
+        throw new StatementError(`could not find array type for data type ${written}`, '42704', ref.position)
+      }
       return entry.array
     }
     return key
   }
 
-  private resolvePercentType(ref: TypeReference): string | undefined {
-    const parts = ref.name.split('.')
+  private resolvePercentType(ref: TypeReference): string {
+    const parts = [...ref.names]
     const column = parts.pop()!
     const relation = parts.pop()
     const schema = parts.pop()
-    if (!relation) return undefined
-    const candidates = schema !== undefined ? [schema] : this.effectivePath()
-    for (const s of candidates) {
-      const entry = this.db.types.get(typeKey(s, relation))
-      const attr = entry?.attributes?.find((a) => !a.dropped && a.name === column)
-      if (attr) return attr.type
+    if (!relation)
+      throw new StatementError(
+        `improper %TYPE reference (too few dotted names): ${column}`,
+        '42601',
+        ref.position,
+      )
+    if (schema !== undefined && !this.schemaExists(schema)) {
+      throw new StatementError(`schema "${schema}" does not exist`, '3F000', ref.position)
     }
-    return undefined
+    const candidates = schema !== undefined ? [schema] : this.effectivePath()
+    const entry = candidates
+      .map((s) => this.db.types.get(typeKey(s, relation)))
+      .find((e) => e?.relationKind === 'table')
+    if (!entry) throw new StatementError(`relation "${relation}" does not exist`, '42P01', ref.position)
+    const attr = entry.attributes?.find((a) => !a.dropped && a.name === column)
+    if (!attr)
+      throw new StatementError(
+        `column "${column}" of relation "${relation}" does not exist`,
+        '42703',
+        ref.position,
+      )
+    return attr.type
   }
 
   private requireNewType(schema: string, name: string, position: SourcePosition, relation: boolean): void {
@@ -249,12 +310,12 @@ export class CatalogBuilder {
         this.db.schemas.add(op.name)
         return
       case 'CreateExtension':
-        if (op.name === 'plproxy' && !this.db.wrappers.has('plproxy')) {
-          this.db.wrappers.set('plproxy', { name: 'plproxy', options: [], position: op.position })
-        }
         return
       case 'FunctionDefinition':
         this.createFunction(op)
+        return
+      case 'AlterFunction':
+        this.alterFunction(op)
         return
       case 'DropFunction':
         this.dropFunction(op)
@@ -278,6 +339,7 @@ export class CatalogBuilder {
       }
       case 'AlterCompositeType':
         this.alterComposite(op)
+        this.db.typesGeneration++
         return
       case 'CreateEnumType': {
         const schema = this.creationSchemaFor(op.schema, op.position)
@@ -309,22 +371,26 @@ export class CatalogBuilder {
       }
       case 'DropObjects':
         this.dropObjects(op)
+        this.db.typesGeneration++
         return
       case 'CreateForeignDataWrapper': {
         if (this.db.wrappers.has(op.name)) {
           throw new StatementError(`foreign-data wrapper "${op.name}" already exists`, '42710', op.position)
         }
         const options = this.uniqueOptions(op.options)
-        this.validate('wrapper', op.name, options, op.position)
-        this.db.wrappers.set(op.name, { name: op.name, options, position: op.position })
+        const wrapper = { name: op.name, validator: op.validator, options, position: op.position }
+        this.validate('wrapper', wrapper, options, op.position, [])
+        this.db.wrappers.set(op.name, wrapper)
         return
       }
       case 'AlterForeignDataWrapper': {
-        const wrapper = this.db.wrappers.get(op.name) ?? { name: op.name, options: [] }
+        const wrapper = this.db.wrappers.get(op.name)
+        if (!wrapper)
+          throw new StatementError(`foreign-data wrapper "${op.name}" does not exist`, '42704', op.position)
+        if (op.validator !== undefined) wrapper.validator = op.validator ?? undefined
         const options = this.changeOptions(wrapper.options, op.changes)
-        this.validate('wrapper', op.name, options, op.position)
+        this.validate('wrapper', wrapper, options, op.position, op.changes)
         wrapper.options = options
-        this.db.wrappers.set(op.name, wrapper)
         return
       }
       case 'CreateServer': {
@@ -332,20 +398,30 @@ export class CatalogBuilder {
           if (op.ifNotExists) return
           throw new StatementError(`server "${op.name}" already exists`, '42710', op.position)
         }
+        const wrapper = this.db.wrappers.get(op.wrapper)
+        if (!wrapper)
+          throw new StatementError(
+            `foreign-data wrapper "${op.wrapper}" does not exist`,
+            '42704',
+            op.position,
+          )
         const options = this.uniqueOptions(op.options)
-        this.validate(op.wrapper === 'plproxy' ? 'server' : undefined, op.wrapper, options, op.position)
-        this.db.servers.set(op.name, { name: op.name, wrapper: op.wrapper, options, position: op.position })
+        this.validate('server', wrapper, options, op.position, op.options)
+        this.db.servers.set(op.name, {
+          name: op.name,
+          wrapper: op.wrapper,
+          owner: this.user,
+          options,
+          position: op.position,
+        })
         return
       }
       case 'AlterServer': {
         const server = this.server(op.name, op.position)
+        if (op.owner) server.owner = this.roleName(op.owner)
+        if (!op.changes.length) return
         const options = this.changeOptions(server.options, op.changes)
-        this.validate(
-          server.wrapper === 'plproxy' ? 'server' : undefined,
-          server.wrapper,
-          options,
-          op.position,
-        )
+        this.validate('server', this.db.wrappers.get(server.wrapper), options, op.position, op.changes)
         server.options = options
         return
       }
@@ -364,12 +440,7 @@ export class CatalogBuilder {
           )
         }
         const options = this.changeOptions(mapping.options, op.changes)
-        this.validate(
-          server.wrapper === 'plproxy' ? 'user mapping' : undefined,
-          server.wrapper,
-          options,
-          op.position,
-        )
+        this.validate('user mapping', this.db.wrappers.get(server.wrapper), options, op.position, op.changes)
         mapping.options = options
         return
       }
@@ -463,17 +534,23 @@ export class CatalogBuilder {
     return result
   }
 
+  /**
+   * Runs the wrapper's validator, if it is PL/Proxy's, over the full
+   * resulting option list. The error points at the offending option when
+   * this statement wrote it, else at the statement.
+   */
   private validate(
-    context: 'wrapper' | 'server' | 'user mapping' | undefined,
-    wrapper: string,
+    context: 'wrapper' | 'server' | 'user mapping',
+    wrapper: WrapperEntry | undefined,
     options: readonly OptionValue[],
     position: SourcePosition,
+    written: readonly OptionValue[],
   ): void {
-    if (context === undefined) return
-    if (context === 'wrapper' && wrapper !== 'plproxy') return
+    if (wrapper?.validator !== 'plproxy_fdw_validator') return
     const err = validatePlproxyOptions(context, options)
     if (!err) return
-    const at = err.optionIndex !== undefined ? (options[err.optionIndex]?.position ?? position) : position
+    const option = err.optionIndex !== undefined ? options[err.optionIndex] : undefined
+    const at = option && written.includes(option) ? option.position : position
     throw new StatementError(err.message, err.sqlstate, at, err.hint ? { hint: err.hint } : {})
   }
 
@@ -489,12 +566,7 @@ export class CatalogBuilder {
       )
     }
     const options = this.uniqueOptions(op.options)
-    this.validate(
-      server.wrapper === 'plproxy' ? 'user mapping' : undefined,
-      server.wrapper,
-      options,
-      op.position,
-    )
+    this.validate('user mapping', this.db.wrappers.get(server.wrapper), options, op.position, op.options)
     this.db.userMappings.push({
       server: op.server,
       user,
@@ -598,6 +670,31 @@ export class CatalogBuilder {
 
   // ---- functions ----
 
+  private sqlTypeName(key: string): string {
+    return this.db.types.planType(key).sqlName
+  }
+
+  /** PostgreSQL's compute_function_attributes: options given twice, COST/ROWS values, procedure attributes. */
+  private checkAttributes(def: FunctionDefinition): void {
+    const seen = new Set<string>()
+    for (const o of def.options) {
+      // SET may repeat; every other option at most once
+      if (o.name !== 'set' && seen.has(o.name)) {
+        throw new StatementError('conflicting or redundant options', '42601', o.position)
+      }
+      seen.add(o.name)
+      if (def.isProcedure && PROCEDURE_FORBIDDEN_OPTIONS.has(o.name)) {
+        throw new StatementError('invalid attribute in procedure definition', '42P13', o.position)
+      }
+    }
+    const at = (name: string) => def.options.find((o) => o.name === name)?.position ?? def.position
+    if (def.cost !== undefined && def.cost <= 0)
+      throw new StatementError('COST must be positive', '22023', at('cost'))
+    if (def.rows !== undefined && def.rows <= 0)
+      throw new StatementError('ROWS must be positive', '22023', at('rows'))
+  }
+
+  /** PostgreSQL's interpret_function_parameter_list. */
   private resolveArguments(def: FunctionDefinition): ResolvedArgument[] {
     const args: ResolvedArgument[] = []
     const inputNames = new Set<string>()
@@ -605,7 +702,8 @@ export class CatalogBuilder {
     let sawDefault = false
     let sawVariadic = false
     for (const a of def.arguments) {
-      const type = this.resolveType(a.type)
+      const type = this.resolveType(a.type, 'argument')
+      if (a.type.setof) throw new StatementError('functions cannot accept set arguments', '42P13', a.position)
       const isInput = a.mode === 'in' || a.mode === 'inout' || a.mode === 'variadic'
       const isOutput = a.mode === 'out' || a.mode === 'inout' || a.mode === 'table'
       if (sawVariadic && isInput) {
@@ -614,10 +712,10 @@ export class CatalogBuilder {
       if (a.mode === 'variadic') {
         sawVariadic = true
         const entry = this.db.types.get(type)
-        if (
-          !(entry?.category === 'A' && entry.element) &&
-          !['pg_catalog.any', 'pg_catalog.anyarray', 'pg_catalog.anycompatiblearray'].includes(type)
-        ) {
+        const anyArray = ['pg_catalog.any', 'pg_catalog.anyarray', 'pg_catalog.anycompatiblearray'].includes(
+          type,
+        )
+        if (!(entry?.category === 'A' && entry.element) && !anyArray) {
           throw new StatementError('VARIADIC parameter must be an array', '42P13', a.position)
         }
       }
@@ -632,6 +730,7 @@ export class CatalogBuilder {
       if (a.defaultSql !== undefined) {
         if (!isInput)
           throw new StatementError('only input parameters can have default values', '42P13', a.position)
+        this.checkDefault(a, type)
         sawDefault = true
       } else if (sawDefault && isInput) {
         throw new StatementError(
@@ -651,19 +750,45 @@ export class CatalogBuilder {
     return args
   }
 
-  private sqlTypeName(key: string): string {
-    return this.db.types.planType(key).sqlName
+  /** What PostgreSQL checks of a DEFAULT expression that can be checked without a database. */
+  private checkDefault(a: FunctionDefinition['arguments'][number], type: string): void {
+    const shape = a.defaultShape
+    if (!shape) return
+    if (shape.columnRef !== undefined) {
+      throw new StatementError(`column "${shape.columnRef}" does not exist`, '42703', a.position)
+    }
+    if (shape.subquery)
+      throw new StatementError('cannot use subquery in DEFAULT expression', '0A000', a.position)
+    if (shape.calls.some((c) => AGGREGATES.has(c.replace(/^pg_catalog\./, '')))) {
+      throw new StatementError(
+        'aggregate functions are not allowed in DEFAULT expressions',
+        '42803',
+        a.position,
+      )
+    }
+    const lit = shape.literal
+    if (lit?.isString && !lit.isNull) {
+      const problem = checkLiteral(type, lit.text)
+      if (problem) throw new StatementError(problem, '22P02', a.position)
+    }
   }
 
+  /** A function exists in the catalog only once PostgreSQL and PL/Proxy's validator accepted it. */
   private createFunction(def: FunctionDefinition): void {
+    if (def.schema !== undefined && !this.schemaExists(def.schema)) {
+      throw new StatementError(`schema "${def.schema}" does not exist`, '3F000', def.position)
+    }
     const schema = this.creationSchemaFor(def.schema, def.position)
+    this.checkAttributes(def)
     const args = this.resolveArguments(def)
     const outputs = args.filter((a) => a.mode === 'out' || a.mode === 'inout' || a.mode === 'table')
     const required =
       outputs.length === 1 ? outputs[0]!.type : outputs.length > 1 ? 'pg_catalog.record' : undefined
     let returnType: string
     let returnsSet = false
-    if (def.returns) {
+    if (def.isProcedure) {
+      returnType = outputs.length ? 'pg_catalog.record' : 'pg_catalog.void'
+    } else if (def.returns) {
       returnType = this.resolveType(def.returns)
       returnsSet = def.returns.setof
       if (def.returnsTable && required) returnType = required
@@ -674,21 +799,42 @@ export class CatalogBuilder {
           def.returns.position,
         )
       }
-    } else if (def.isProcedure) {
-      returnType = outputs.length ? 'pg_catalog.record' : 'pg_catalog.void'
     } else if (required !== undefined) {
       returnType = required
     } else {
       throw new StatementError('function result type must be specified', '42P13', def.position)
     }
+    // interpret_AS_clause
+    if (def.sqlBody)
+      throw new StatementError('inline SQL function body only valid for language SQL', '42P13', def.position)
+    if (def.asItems === 0) throw new StatementError('no function body specified', '42P13', def.position)
+    if (def.asItems > 1) {
+      throw new StatementError(
+        `only one AS item needed for language "${def.language}"`,
+        '42P13',
+        def.position,
+      )
+    }
+    if (def.rows !== undefined && !returnsSet) {
+      const at = def.options.find((o) => o.name === 'rows')?.position ?? def.position
+      throw new StatementError('ROWS is not applicable when function does not return a set', '22023', at)
+    }
+    // ProcedureCreate
+    this.checkPolymorphism(def, args, returnType)
     const entry: FunctionEntry = {
       definition: def,
       database: this.db.name,
       schema,
+      name: def.name,
       arguments: args,
       returnType,
       returnsSet,
       searchPath: this.effectivePath(),
+      owner: this.user,
+      securityDefiner: def.securityDefiner,
+      volatility: def.volatility,
+      strict: def.strict,
+      typesGeneration: this.db.typesGeneration,
     }
     const key = functionKey(schema, def.name, inputSignature(args))
     const byKey = this.functionsByKey()
@@ -702,23 +848,57 @@ export class CatalogBuilder {
         )
       }
       this.checkReplace(old, entry)
-      this.db.functions[this.db.functions.indexOf(old)] = entry
-    } else {
-      this.db.functions.push(entry)
     }
+    // PL/Proxy's validator: a rejected function is not created (an OR REPLACE keeps the old one)
+    const compiled = this.options.validate?.(entry, this.db)
+    if (compiled?.diagnostics.some((d) => d.severity === 'error')) {
+      this.diagnostics.push(...compiled.diagnostics)
+      this.rejected.push(compiled)
+      return
+    }
+    if (compiled) {
+      entry.compiled = compiled
+      this.diagnostics.push(...compiled.diagnostics)
+    }
+    if (old) this.db.functions[this.db.functions.indexOf(old)] = entry
+    else this.db.functions.push(entry)
     byKey.set(key, entry)
+  }
+
+  /** Polymorphic results need a polymorphic input; `internal` needs an `internal` input (ProcedureCreate). */
+  private checkPolymorphism(
+    def: FunctionDefinition,
+    args: readonly ResolvedArgument[],
+    returnType: string,
+  ): void {
+    const inputs = args.filter((a) => a.mode === 'in' || a.mode === 'inout' || a.mode === 'variadic')
+    const results = [
+      returnType,
+      ...args.filter((a) => a.mode === 'out' || a.mode === 'table').map((a) => a.type),
+    ]
+    const polymorphic = (t: string) => POLYMORPHIC.has(t)
+    const bad = results.find(polymorphic)
+    if (bad && !inputs.some((a) => polymorphic(a.type))) {
+      throw new StatementError('cannot determine result data type', '42P13', def.position, {
+        detail: `A result of type ${bad.slice('pg_catalog.'.length)} requires at least one input of type anyelement, anyarray, anynonarray, anyenum, anyrange, or anymultirange.`,
+      })
+    }
+    if (results.includes('pg_catalog.internal') && !inputs.some((a) => a.type === 'pg_catalog.internal')) {
+      throw new StatementError('unsafe use of pseudo-type "internal"', '42P13', def.position, {
+        detail: 'A function returning "internal" must have at least one "internal" argument.',
+      })
+    }
   }
 
   private checkReplace(old: FunctionEntry, next: FunctionEntry): void {
     const pos = next.definition.position
-    const signature = `${quoteIdent(next.schema)}.${quoteIdent(next.definition.name)}(${next.arguments
+    const signature = `${quoteIdent(next.schema)}.${quoteIdent(next.name)}(${next.arguments
       .filter((a) => a.mode !== 'out' && a.mode !== 'table')
       .map((a) => this.sqlTypeName(a.type))
       .join(', ')})`
+    const hint = { hint: `Use DROP FUNCTION ${signature} first.` }
     if (old.returnType !== next.returnType || old.returnsSet !== next.returnsSet) {
-      throw new StatementError('cannot change return type of existing function', '42P13', pos, {
-        hint: `Use DROP FUNCTION ${signature} first.`,
-      })
+      throw new StatementError('cannot change return type of existing function', '42P13', pos, hint)
     }
     const outs = (f: FunctionEntry) =>
       f.arguments
@@ -728,7 +908,7 @@ export class CatalogBuilder {
     if (old.returnType === 'pg_catalog.record' && outs(old) !== outs(next)) {
       throw new StatementError('cannot change return type of existing function', '42P13', pos, {
         detail: 'Row type defined by OUT parameters is different.',
-        hint: `Use DROP FUNCTION ${signature} first.`,
+        ...hint,
       })
     }
     const oldIn = old.arguments.filter((a) => a.mode !== 'out' && a.mode !== 'table')
@@ -736,45 +916,207 @@ export class CatalogBuilder {
     for (const [i, a] of oldIn.entries()) {
       const b = newIn[i]
       if (a.name !== undefined && a.name !== b?.name) {
-        throw new StatementError(`cannot change name of input parameter "${a.name}"`, '42P13', pos, {
-          hint: `Use DROP FUNCTION ${signature} first.`,
-        })
+        throw new StatementError(`cannot change name of input parameter "${a.name}"`, '42P13', pos, hint)
       }
+    }
+    const defaults = (list: readonly ResolvedArgument[]) =>
+      list.filter((a) => a.defaultSql !== undefined).length
+    if (defaults(newIn) < defaults(oldIn)) {
+      throw new StatementError('cannot remove parameter defaults from existing function', '42P13', pos, hint)
     }
   }
 
-  private dropFunction(op: Extract<ScriptOperation, { kind: 'DropFunction' }>): void {
+  /** The functions an ALTER/DROP FUNCTION names: by name (and IN-argument types when given). */
+  private findFunctions(op: {
+    schema?: string
+    name: string
+    argumentTypes?: readonly TypeReference[]
+  }): FunctionEntry[] {
     const schemas = op.schema !== undefined ? [op.schema] : this.effectivePath()
-    const candidates = this.db.functions.filter(
-      (f) => schemas.includes(f.schema) && f.definition.name === op.name,
-    )
-    let matches = candidates
+    let matches = this.db.functions.filter((f) => schemas.includes(f.schema) && f.name === op.name)
     if (op.argumentTypes) {
       const wanted = op.argumentTypes.map((t) => this.resolveType(t)).join(',')
-      matches = candidates.filter(
-        (f) =>
-          f.arguments
-            .filter((a) => a.mode === 'in' || a.mode === 'inout' || a.mode === 'variadic')
-            .map((a) => a.type)
-            .join(',') === wanted,
-      )
+      matches = matches.filter((f) => inputSignature(f.arguments) === wanted)
     }
     // only the first schema in the path that has the function counts
     const firstSchema = schemas.find((s) => matches.some((f) => f.schema === s))
-    matches = matches.filter((f) => f.schema === firstSchema)
+    return matches.filter((f) => f.schema === firstSchema)
+  }
+
+  private missingFunction(op: {
+    name: string
+    argumentTypes?: readonly TypeReference[]
+    position: SourcePosition
+  }): StatementError {
+    const args = op.argumentTypes
+      ? `(${op.argumentTypes.map((t) => this.sqlTypeName(this.resolveType(t))).join(', ')})`
+      : ''
+    return new StatementError(`function ${op.name}${args} does not exist`, '42883', op.position)
+  }
+
+  private dropFunction(op: Extract<ScriptOperation, { kind: 'DropFunction' }>): void {
+    const matches = this.findFunctions(op)
     if (matches.length === 0) {
       if (op.missingOk) return
-      const args = op.argumentTypes
-        ? `(${op.argumentTypes.map((t) => this.sqlTypeName(this.resolveType(t))).join(', ')})`
-        : ''
-      throw new StatementError(`function ${op.name}${args} does not exist`, '42883', op.position)
+      throw this.missingFunction(op)
     }
     if (matches.length > 1)
       throw new StatementError(`function name "${op.name}" is not unique`, '42725', op.position)
-    const index = this.db.functions.indexOf(matches[0]!)
-    this.db.functions.splice(index, 1)
+    this.db.functions.splice(this.db.functions.indexOf(matches[0]!), 1)
     this.functionIndex.delete(this.db)
   }
+
+  private alterFunction(op: AlterFunction): void {
+    const matches = this.findFunctions(op)
+    if (matches.length === 0) throw this.missingFunction(op)
+    if (matches.length > 1)
+      throw new StatementError(`function name "${op.name}" is not unique`, '42725', op.position)
+    const entry = matches[0]!
+    const byKey = this.functionsByKey()
+    const schema = op.newSchema ?? entry.schema
+    const name = op.rename ?? entry.name
+    if (op.newSchema !== undefined && !this.schemaExists(op.newSchema)) {
+      throw new StatementError(`schema "${op.newSchema}" does not exist`, '3F000', op.position)
+    }
+    const key = functionKey(schema, name, inputSignature(entry.arguments))
+    if ((op.rename !== undefined || op.newSchema !== undefined) && byKey.has(key)) {
+      throw new StatementError(
+        `function ${name}(${entry.arguments
+          .filter((a) => a.mode !== 'out' && a.mode !== 'table')
+          .map((a) => this.sqlTypeName(a.type))
+          .join(', ')}) already exists in schema "${schema}"`,
+        '42723',
+        op.position,
+      )
+    }
+    const changed: FunctionEntry = {
+      ...entry,
+      schema,
+      name,
+      owner: op.owner ? this.roleName(op.owner) : entry.owner,
+      securityDefiner: op.securityDefiner ?? entry.securityDefiner,
+      volatility: op.volatility ?? entry.volatility,
+      strict: op.strict ?? entry.strict,
+      compiled: undefined,
+    }
+    this.db.functions[this.db.functions.indexOf(entry)] = changed
+    this.functionIndex.delete(this.db)
+  }
+}
+
+/** Schemas every database has. */
+const BUILTIN_SCHEMAS = new Set(['pg_catalog', 'public', 'information_schema', 'pg_toast'])
+
+/** Options CREATE PROCEDURE rejects. */
+const PROCEDURE_FORBIDDEN_OPTIONS = new Set([
+  'volatility',
+  'strict',
+  'leakproof',
+  'cost',
+  'rows',
+  'support',
+  'parallel',
+  'window',
+])
+
+const POLYMORPHIC = new Set(
+  [
+    'anyelement',
+    'anyarray',
+    'anynonarray',
+    'anyenum',
+    'anyrange',
+    'anymultirange',
+    'anycompatible',
+    'anycompatiblearray',
+    'anycompatiblenonarray',
+    'anycompatiblerange',
+    'anycompatiblemultirange',
+  ].map((t) => `pg_catalog.${t}`),
+)
+
+/** Built-in aggregates (for the DEFAULT-expression check). */
+const AGGREGATES = new Set([
+  'count',
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'array_agg',
+  'string_agg',
+  'bool_and',
+  'bool_or',
+  'every',
+  'bit_and',
+  'bit_or',
+  'bit_xor',
+  'json_agg',
+  'jsonb_agg',
+  'json_object_agg',
+  'jsonb_object_agg',
+  'xmlagg',
+  'stddev',
+  'stddev_pop',
+  'stddev_samp',
+  'variance',
+  'var_pop',
+  'var_samp',
+  'corr',
+  'covar_pop',
+  'covar_samp',
+  'mode',
+  'percentile_cont',
+  'percentile_disc',
+  'rank',
+  'dense_rank',
+  'percent_rank',
+  'cume_dist',
+  'range_agg',
+  'range_intersect_agg',
+])
+
+/** PostgreSQL's input check of a string literal default for the integer and boolean types. */
+function checkLiteral(type: string, text: string): string | undefined {
+  const ints: Record<string, [string, bigint, bigint]> = {
+    'pg_catalog.int2': ['smallint', -32768n, 32767n],
+    'pg_catalog.int4': ['integer', -2147483648n, 2147483647n],
+    'pg_catalog.int8': ['bigint', -(2n ** 63n), 2n ** 63n - 1n],
+  }
+  const int = ints[type]
+  if (int) {
+    const m = /^[ \t\n\r\v\f]*([+-]?[0-9]+)[ \t\n\r\v\f]*$/.exec(text)
+    if (!m) return `invalid input syntax for type ${int[0]}: "${text}"`
+    const v = BigInt(m[1]!)
+    if (v < int[1] || v > int[2]) return `value "${text}" is out of range for type ${int[0]}`
+    return undefined
+  }
+  if (type === 'pg_catalog.bool') {
+    const t = text.trim().toLowerCase()
+    const ok = [
+      't',
+      'tr',
+      'tru',
+      'true',
+      'y',
+      'ye',
+      'yes',
+      'on',
+      '1',
+      'f',
+      'fa',
+      'fal',
+      'fals',
+      'false',
+      'n',
+      'no',
+      'of',
+      'off',
+      '0',
+    ]
+    // 'o' alone is ambiguous (on/off)
+    if (!ok.includes(t)) return `invalid input syntax for type boolean: "${text}"`
+  }
+  return undefined
 }
 
 export function buildCatalog(

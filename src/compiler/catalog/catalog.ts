@@ -6,6 +6,7 @@
  */
 import type {
   ArgumentMode,
+  Diagnostic,
   FunctionDefinition,
   OptionValue,
   SourcePosition,
@@ -25,18 +26,36 @@ export interface ResolvedArgument {
 export interface FunctionEntry {
   readonly definition: FunctionDefinition
   readonly database: string
+  /** schema and name now (ALTER FUNCTION may have moved or renamed it) */
   readonly schema: string
+  readonly name: string
+  readonly securityDefiner: boolean
+  readonly volatility: 'volatile' | 'stable' | 'immutable'
+  readonly strict: boolean
   readonly arguments: readonly ResolvedArgument[]
   /** type key of prorettype (`pg_catalog.record` for several OUT parameters) */
   readonly returnType: string
   readonly returnsSet: boolean
   /** the search_path in effect when it was created */
   readonly searchPath: readonly string[]
+  /** the role that created it, when the script said (psql `\c db user`): who SECURITY DEFINER runs as */
+  readonly owner?: string
+  /** the database's typesGeneration when it was compiled */
+  readonly typesGeneration: number
+  /** the validator's result at CREATE FUNCTION (plans are rebuilt if types changed since) */
+  compiled?: CompiledFunctionResult
+}
+
+/** What compiling a function gives (defined by the compiler; opaque here). */
+export interface CompiledFunctionResult {
+  readonly diagnostics: readonly Diagnostic[]
 }
 
 export interface ServerEntry {
   readonly name: string
   readonly wrapper: string
+  /** the role that created it (or ALTER SERVER … OWNER TO), when the script said */
+  owner?: string
   options: OptionValue[]
   readonly position: SourcePosition
 }
@@ -51,6 +70,8 @@ export interface UserMappingEntry {
 
 export interface WrapperEntry {
   readonly name: string
+  /** the validator function, if any (PL/Proxy's is plproxy_fdw_validator) */
+  validator?: string
   options: OptionValue[]
   readonly position?: SourcePosition
 }
@@ -66,6 +87,8 @@ export interface DatabaseCatalog {
   readonly userMappings: UserMappingEntry[]
   /** server name → roles granted USAGE ('public' for PUBLIC) */
   readonly usageGrants: Map<string, Set<string>>
+  /** bumped on every change to a type (a function compiled before must be rebuilt) */
+  typesGeneration: number
 }
 
 /** The IN-argument signature that identifies a function within its schema. */

@@ -4,7 +4,7 @@
  * enums, ranges and their multiranges, domains, base types), each with the
  * array type PostgreSQL creates alongside.
  */
-import { BUILTIN_TYPE_ROWS } from './builtin-types.js'
+import { BUILTIN_COMPOSITE_ATTRIBUTES, BUILTIN_TYPE_ROWS } from './builtin-types.js'
 import { quoteIdent, quoteQualified } from './quote-ident.js'
 import { type PlanType, type TypeKind, typeKindOf } from './types.js'
 
@@ -33,14 +33,32 @@ export interface TypeEntry {
   readonly relationKind?: 'table' | 'type'
   /** domains: key of the base type; ranges: key of the subtype */
   readonly base?: string
+  /** whether `type(n)` modifiers are allowed (built-in types with typmodin; user types: no) */
+  readonly takesTypmods?: boolean
 }
 
 export const typeKey = (schema: string, typname: string): string => `${schema}.${typname}`
 
 const BUILTINS: ReadonlyMap<string, TypeEntry> = (() => {
   const map = new Map<string, TypeEntry>()
-  for (const [name, oid, typtype, , elem, array, sqlName, category, delimiter] of BUILTIN_TYPE_ROWS) {
+  for (const [
+    name,
+    oid,
+    typtype,
+    ,
+    elem,
+    array,
+    sqlName,
+    category,
+    delimiter,
+    ,
+    takesTypmods,
+  ] of BUILTIN_TYPE_ROWS) {
+    const attributes = BUILTIN_COMPOSITE_ATTRIBUTES[name]
     map.set(typeKey('pg_catalog', name), {
+      takesTypmods,
+      attributes: attributes?.map(([n, t]) => ({ name: n, type: typeKey('pg_catalog', t), dropped: false })),
+      relationKind: attributes ? 'table' : undefined,
       schema: 'pg_catalog',
       typname: name,
       kind: typeKindOf(typtype),
@@ -163,4 +181,41 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v)
   }
   return value
+}
+
+/**
+ * Resolves a type reference outside any script session: pg_catalog first,
+ * then the given schemas in order, then any schema that has it.
+ */
+export function resolveTypeReference(
+  registry: TypeRegistry,
+  ref: { schema?: string; name: string; arrayDimensions: number },
+  searchPath: readonly string[] = ['public'],
+): PlanType | undefined {
+  let key: string | undefined
+  if (ref.schema !== undefined)
+    key = registry.get(typeKey(ref.schema, ref.name)) ? typeKey(ref.schema, ref.name) : undefined
+  else {
+    for (const schema of ['pg_catalog', ...searchPath]) {
+      if (registry.has(schema, ref.name)) {
+        key = typeKey(schema, ref.name)
+        break
+      }
+    }
+    if (!key) {
+      for (const t of registry.userTypes()) {
+        if (t.typname === ref.name) {
+          key = typeKey(t.schema, t.typname)
+          break
+        }
+      }
+    }
+  }
+  if (!key) return undefined
+  if (ref.arrayDimensions > 0) {
+    const entry = registry.get(key)!
+    if (!(entry.category === 'A' && entry.element)) key = entry.array
+    if (!key) return undefined
+  }
+  return registry.planType(key)
 }

@@ -33,6 +33,8 @@ export interface ProxyFunctionSignature {
   readonly returnsSet: boolean
   readonly strict: boolean
   readonly securityDefiner: boolean
+  /** the role that created the function, when the script said: SECURITY DEFINER functions connect as it */
+  readonly owner?: string
   readonly source: { readonly file: string; readonly line: number; readonly column: number }
 }
 

@@ -8,6 +8,7 @@ import type {
   ArgumentMode,
   AttributeDefinition,
   BodyLocation,
+  DefaultShape,
   FunctionArgument,
   OptionChange,
   OptionValue,
@@ -64,6 +65,7 @@ export function typeReference(t: Node, loc: StatementLocator): TypeReference {
   return {
     schema,
     name,
+    names: parts,
     typmods: (t.typmods ?? []).map(constText),
     arrayDimensions: (t.arrayBounds ?? []).length,
     percentType,
@@ -123,6 +125,33 @@ function defaultText(text: string, from: number, to: number): string | undefined
   return text.slice(start, expressionEnd(text, start)).trim()
 }
 
+/** What a DEFAULT expression contains (column references, subqueries, calls, a bare literal). */
+function defaultShape(expr: Node): DefaultShape {
+  let columnRef: string | undefined
+  let subquery = false
+  const calls: string[] = []
+  const walk = (n: unknown): void => {
+    if (!n || typeof n !== 'object') return
+    if (Array.isArray(n)) {
+      for (const x of n) walk(x)
+      return
+    }
+    const o = n as Record<string, unknown>
+    if (o.ColumnRef && columnRef === undefined) columnRef = names((o.ColumnRef as Node).fields).join('.')
+    if (o.SubLink) subquery = true
+    if (o.FuncCall) calls.push(names((o.FuncCall as Node).funcname).join('.'))
+    for (const v of Object.values(o)) walk(v)
+  }
+  walk(expr)
+  let node = expr
+  while (node?.TypeCast) node = node.TypeCast.arg
+  const c = node?.A_Const
+  const literal = c
+    ? { text: c.isnull ? '' : constText(node), isString: c.sval !== undefined, isNull: !!c.isnull }
+    : undefined
+  return { columnRef, subquery, calls, literal }
+}
+
 function functionArguments(params: Node[] | undefined, loc: StatementLocator): FunctionArgument[] {
   const list = (params ?? []).map((p: Node) => p.FunctionParameter)
   return list.map((p: Node, i: number): FunctionArgument => {
@@ -135,6 +164,7 @@ function functionArguments(params: Node[] | undefined, loc: StatementLocator): F
       type: typeReference(p.argType, loc),
       mode: MODES[p.mode as string] ?? 'in',
       defaultSql,
+      defaultShape: p.defexpr ? defaultShape(p.defexpr) : undefined,
       position: loc.position(start),
     }
   })
@@ -181,6 +211,33 @@ function bodyLocation(text: string, asIndex: number, loc: StatementLocator): Bod
     }
   }
   return { offset: fileOffset(i + 1), skips }
+}
+
+function numberOption(d: Node): number | undefined {
+  if (!d?.arg) return undefined
+  if (d.arg.Integer) return Number(d.arg.Integer.ival ?? 0)
+  if (d.arg.Float) return Number(d.arg.Float.fval)
+  return undefined
+}
+
+function validatorOf(funcOptions: Node[] | undefined): string | null | undefined {
+  const v = (funcOptions ?? []).map((o: Node) => o.DefElem).find((d: Node) => d.defname === 'validator')
+  if (!v) return undefined
+  return v.arg ? names(v.arg.List?.items).join('.') : null
+}
+
+function objectWithArgs(
+  owa: Node,
+  loc: StatementLocator,
+): { schema?: string; name: string; argumentTypes?: TypeReference[] } {
+  const { schema, name } = qualified(owa.objname)
+  const argumentTypes = owa.args_unspecified
+    ? undefined
+    : (owa.objfuncargs ?? [])
+        .map((p: Node) => p.FunctionParameter)
+        .filter((p: Node) => p.mode !== 'FUNC_PARAM_OUT' && p.mode !== 'FUNC_PARAM_TABLE')
+        .map((p: Node) => typeReference(p.argType, loc))
+  return { schema, name, argumentTypes }
 }
 
 function defElemValue(d: Node): string | undefined {
@@ -273,6 +330,14 @@ export function operationOf(stmt: Node, loc: StatementLocator): ScriptOperation 
         securityDefiner: !!opt('security')?.arg?.Boolean?.boolval,
         isProcedure: !!s.is_procedure,
         orReplace: !!s.replace,
+        options: opts.map((d: Node) => ({
+          name: d.defname as string,
+          position: loc.position(loc.index(d.location)),
+        })),
+        asItems: (as?.arg?.List?.items ?? []).length,
+        sqlBody: !!s.sql_body,
+        cost: numberOption(opt('cost')),
+        rows: numberOption(opt('rows')),
         body,
         bodyLocation: as
           ? bodyLocation(loc.text, loc.index(as.location), loc)
@@ -311,6 +376,7 @@ export function operationOf(stmt: Node, loc: StatementLocator): ScriptOperation 
           ? typeReference(subtype.arg.TypeName, loc)
           : {
               name: 'unknown',
+              names: ['unknown'],
               typmods: [],
               arrayDimensions: 0,
               percentType: false,
@@ -361,6 +427,14 @@ export function operationOf(stmt: Node, loc: StatementLocator): ScriptOperation 
       }
     }
     case 'RenameStmt': {
+      if (s.renameType === 'OBJECT_FUNCTION' || s.renameType === 'OBJECT_PROCEDURE') {
+        return {
+          kind: 'AlterFunction',
+          ...objectWithArgs(s.object.ObjectWithArgs, loc),
+          rename: s.newname,
+          position: here,
+        }
+      }
       if (s.renameType !== 'OBJECT_COLUMN' && s.renameType !== 'OBJECT_ATTRIBUTE') return undefined
       return {
         kind: 'AlterCompositeType',
@@ -403,6 +477,7 @@ export function operationOf(stmt: Node, loc: StatementLocator): ScriptOperation 
       return {
         kind: 'CreateForeignDataWrapper',
         name: s.fdwname,
+        validator: validatorOf(s.func_options) ?? undefined,
         options: options(s.options, loc),
         position: here,
       }
@@ -410,7 +485,45 @@ export function operationOf(stmt: Node, loc: StatementLocator): ScriptOperation 
       return {
         kind: 'AlterForeignDataWrapper',
         name: s.fdwname,
+        validator: validatorOf(s.func_options),
         changes: optionChanges(s.options, loc),
+        position: here,
+      }
+    case 'AlterFunctionStmt': {
+      const actions: Node[] = (s.actions ?? []).map((a: Node) => a.DefElem)
+      const act = (name: string) => actions.find((d: Node) => d.defname === name)
+      return {
+        kind: 'AlterFunction',
+        ...objectWithArgs(s.func, loc),
+        securityDefiner: act('security') ? !!act('security').arg?.Boolean?.boolval : undefined,
+        volatility: act('volatility')?.arg?.String?.sval,
+        strict: act('strict') ? !!act('strict').arg?.Boolean?.boolval : undefined,
+        position: here,
+      }
+    }
+    case 'AlterObjectSchemaStmt':
+      if (s.objectType !== 'OBJECT_FUNCTION' && s.objectType !== 'OBJECT_PROCEDURE') return undefined
+      return {
+        kind: 'AlterFunction',
+        ...objectWithArgs(s.object.ObjectWithArgs, loc),
+        newSchema: s.newschema,
+        position: here,
+      }
+    case 'AlterOwnerStmt':
+      if (s.objectType === 'OBJECT_FOREIGN_SERVER') {
+        return {
+          kind: 'AlterServer',
+          name: str(s.object),
+          changes: [],
+          owner: role(s.newowner),
+          position: here,
+        }
+      }
+      if (s.objectType !== 'OBJECT_FUNCTION' && s.objectType !== 'OBJECT_PROCEDURE') return undefined
+      return {
+        kind: 'AlterFunction',
+        ...objectWithArgs(s.object.ObjectWithArgs, loc),
+        owner: role(s.newowner),
         position: here,
       }
     case 'CreateForeignServerStmt':
@@ -487,14 +600,7 @@ export function dropFunctionOperations(stmt: Node, loc: StatementLocator): Scrip
   const s = stmt.DropStmt
   if (!s || (s.removeType !== 'OBJECT_FUNCTION' && s.removeType !== 'OBJECT_PROCEDURE')) return []
   return (s.objects ?? []).map((o: Node) => {
-    const owa = o.ObjectWithArgs
-    const { schema, name } = qualified(owa.objname)
-    const argumentTypes = owa.args_unspecified
-      ? undefined
-      : (owa.objfuncargs ?? [])
-          .map((p: Node) => p.FunctionParameter)
-          .filter((p: Node) => p.mode !== 'FUNC_PARAM_OUT' && p.mode !== 'FUNC_PARAM_TABLE')
-          .map((p: Node) => typeReference(p.argType, loc))
+    const { schema, name, argumentTypes } = objectWithArgs(o.ObjectWithArgs, loc)
     return {
       kind: 'DropFunction',
       schema,

@@ -2,6 +2,7 @@ export type * from './model.js'
 export {
   type IncludeResolver,
   loadPostgresParser,
+  parseTypeName,
   type ReadScriptOptions,
   readScript,
   readScriptSync,

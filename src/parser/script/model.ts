@@ -10,6 +10,8 @@ export interface TypeReference {
   /** schema when written qualified (`pg_catalog` for SQL-standard spellings like `integer`) */
   readonly schema?: string
   readonly name: string
+  /** every dotted part as written (more than two is a cross-database reference) */
+  readonly names: readonly string[]
   /** typmod arguments as written (`varchar(20)` → ['20']); PL/Proxy drops them */
   readonly typmods: readonly string[]
   /** number of array dimensions written (`int[][]` → 2) */
@@ -29,7 +31,20 @@ export interface FunctionArgument {
   readonly mode: ArgumentMode
   /** the default expression's SQL text as written */
   readonly defaultSql?: string
+  /** what the default expression contains that PostgreSQL rejects or checks */
+  readonly defaultShape?: DefaultShape
   readonly position: SourcePosition
+}
+
+/** The parts of a DEFAULT expression PostgreSQL's checks look at. */
+export interface DefaultShape {
+  /** the first column reference, as written */
+  readonly columnRef?: string
+  readonly subquery: boolean
+  /** names of functions called */
+  readonly calls: readonly string[]
+  /** a bare literal (optionally cast): its text and whether it is a string */
+  readonly literal?: { readonly text: string; readonly isString: boolean; readonly isNull: boolean }
 }
 
 export type Volatility = 'volatile' | 'stable' | 'immutable'
@@ -63,6 +78,29 @@ export interface FunctionDefinition {
   readonly orReplace: boolean
   readonly body: string
   readonly bodyLocation: BodyLocation
+  /** the CREATE FUNCTION options as written, in order (for PostgreSQL's conflicting-options check) */
+  readonly options: readonly { readonly name: string; readonly position: SourcePosition }[]
+  /** how many items AS gave (`AS 'obj', 'symbol'` is 2); 0 without AS */
+  readonly asItems: number
+  /** a SQL-standard body (`RETURN …` / `BEGIN ATOMIC … END`) */
+  readonly sqlBody: boolean
+  readonly cost?: number
+  readonly rows?: number
+  readonly position: SourcePosition
+}
+
+/** ALTER FUNCTION / ALTER PROCEDURE: the changes that matter to proxy functions. */
+export interface AlterFunction {
+  readonly kind: 'AlterFunction'
+  readonly schema?: string
+  readonly name: string
+  readonly argumentTypes?: readonly TypeReference[]
+  readonly rename?: string
+  readonly newSchema?: string
+  readonly owner?: RoleReference
+  readonly securityDefiner?: boolean
+  readonly volatility?: Volatility
+  readonly strict?: boolean
   readonly position: SourcePosition
 }
 
@@ -162,6 +200,8 @@ export interface OptionChange extends OptionValue {
 export interface CreateForeignDataWrapper {
   readonly kind: 'CreateForeignDataWrapper'
   readonly name: string
+  /** the validator function's name, if any */
+  readonly validator?: string
   readonly options: readonly OptionValue[]
   readonly position: SourcePosition
 }
@@ -169,6 +209,8 @@ export interface CreateForeignDataWrapper {
 export interface AlterForeignDataWrapper {
   readonly kind: 'AlterForeignDataWrapper'
   readonly name: string
+  /** a new validator (null: NO VALIDATOR), undefined when unchanged */
+  readonly validator?: string | null
   readonly changes: readonly OptionChange[]
   readonly position: SourcePosition
 }
@@ -185,6 +227,8 @@ export interface CreateServer {
 export interface AlterServer {
   readonly kind: 'AlterServer'
   readonly name: string
+  /** ALTER SERVER … OWNER TO */
+  readonly owner?: RoleReference
   readonly changes: readonly OptionChange[]
   readonly position: SourcePosition
 }
@@ -257,6 +301,7 @@ export interface ConnectDatabase {
 
 export type ScriptOperation =
   | FunctionDefinition
+  | AlterFunction
   | DropFunction
   | CreateCompositeType
   | AlterCompositeType

@@ -10,8 +10,8 @@
 import { loadModule, parseSync } from 'libpg-query'
 import type { Diagnostic } from '../diagnostic.js'
 import { SourceFile } from '../source-file.js'
-import { dropFunctionOperations, operationOf, type StatementLocator } from './ddl.js'
-import type { ScriptOperation } from './model.js'
+import { dropFunctionOperations, operationOf, type StatementLocator, typeReference } from './ddl.js'
+import type { ScriptOperation, TypeReference } from './model.js'
 import { chunkOffset, type PsqlVariables, type SqlChunk, splitScript } from './splitter.js'
 
 export interface ScriptInput {
@@ -215,4 +215,28 @@ export function readScriptSync(input: ScriptInput, options: ReadScriptOptions = 
   const reader = new Reader(options)
   reader.read(input, 0)
   return { operations: reader.operations, diagnostics: reader.diagnostics, files: reader.files }
+}
+
+/**
+ * A type name as written in SQL (`integer`, `varchar(10)[]`, `public.mood`),
+ * read by PostgreSQL's parser; undefined when it is not one.
+ */
+export function parseTypeName(text: string): TypeReference | undefined {
+  let tree: { stmts?: { stmt: Record<string, unknown> }[] }
+  try {
+    tree = parseSync(`select null::${text}`) as typeof tree
+  } catch {
+    return undefined
+  }
+  const stmt = tree.stmts?.[0]?.stmt as
+    | { SelectStmt?: { targetList?: { ResTarget?: { val?: { TypeCast?: { typeName?: unknown } } } }[] } }
+    | undefined
+  const typeName = stmt?.SelectStmt?.targetList?.[0]?.ResTarget?.val?.TypeCast?.typeName
+  if (!typeName || (tree.stmts?.length ?? 0) !== 1) return undefined
+  const source = new SourceFile('<type>', text)
+  return typeReference(typeName, {
+    text,
+    position: (index) => source.position(index),
+    index: () => 0,
+  })
 }

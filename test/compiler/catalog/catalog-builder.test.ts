@@ -12,10 +12,25 @@ const body = "as $$ cluster 'c'; $$ language plproxy"
 
 describe('types', () => {
   it("an unknown type is PostgreSQL's error", () => {
+    // function arguments name the type unquoted, return types quoted, as PostgreSQL words them
     expect(messages(`create function f(a nosuch) returns int ${body};`)).toEqual([
+      'type nosuch does not exist',
+    ])
+    expect(messages(`create function f(a int) returns nosuch ${body};`)).toEqual([
       'type "nosuch" does not exist',
     ])
-    expect(messages(`create function f(a s.t[]) returns int ${body};`)).toEqual(['type "s.t" does not exist'])
+    expect(messages(`create schema s; create function f(a s.t[]) returns int ${body};`)).toEqual([
+      'type s.t[] does not exist',
+    ])
+    expect(messages(`create function f(a nosuch.t) returns int ${body};`)).toEqual([
+      'schema "nosuch" does not exist',
+    ])
+    expect(messages(`create function f(a a.b.t) returns int ${body};`)).toEqual([
+      'cross-database references are not implemented: a.b.t',
+    ])
+    expect(messages(`create function f(a int4(3)) returns int ${body};`)).toEqual([
+      'type modifier is not allowed for type "int4"',
+    ])
   })
   it('resolves %TYPE through a table in the script', () => {
     const r = compile(

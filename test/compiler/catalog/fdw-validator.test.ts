@@ -84,7 +84,21 @@ describe('CREATE SERVER', () => {
   })
 
   it('does not validate servers of other wrappers', () => {
-    expect(errorsOf("create server s foreign data wrapper postgres_fdw options (host 'x');")).toEqual([])
+    expect(
+      errorsOf(
+        "create foreign data wrapper other; create server s foreign data wrapper other options (host 'x');",
+      ),
+    ).toEqual([])
+    expect(errorsOf("create server s foreign data wrapper nosuch options (host 'x');")).toEqual([
+      'foreign-data wrapper "nosuch" does not exist',
+    ])
+    // another wrapper with PL/Proxy's validator is validated like plproxy
+    expect(
+      errorsOf(`create foreign data wrapper p3 validator plproxy_fdw_validator;
+        create server s foreign data wrapper p3 options (p0 'a', p1 'b', p2 'c');`),
+    ).toEqual([
+      'Pl/Proxy: invalid number of partitions / the number of partitions in a cluster must be power of 2 (attempted 3)',
+    ])
   })
 })
 

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError, Option } from 'commander'
+import { type CallCommandOptions, callCommand } from './call-command.js'
 import { compileCommand } from './compile-command.js'
 import { CliUsageError } from './files.js'
 import { type Output, processOutput } from './output.js'
@@ -52,6 +53,43 @@ export function buildProgram(out: Output, setStatus: (code: number) => void): Co
     .action(async (files: string[], opts: { json?: boolean; variable: Map<string, string> }) => {
       setStatus(await compileCommand(files, { json: !!opts.json, variables: opts.variable }, out))
     })
+
+  for (const name of ['call', 'explain'] as const) {
+    program
+      .command(name)
+      .description(
+        name === 'call'
+          ? 'call a proxy function on its partitions and print the rows'
+          : 'show where a call would go and what it would send, without running it',
+      )
+      .argument('<function>', 'the proxy function, optionally schema-qualified')
+      .argument('[args...]', 'arguments as PostgreSQL text literals; the bare word NULL is SQL NULL')
+      .option('--functions <file.sql...>', 'SQL files with the LANGUAGE plproxy functions')
+      .option('--clusters <file.sql|file.json...>', 'cluster definitions: SQL/MED DDL or JSON')
+      .option('--proxy-db <connstr>', 'the proxy database, for local SQL expressions and live cluster config')
+      .option('--user <name>', 'the role that connects to the partitions (current_user)')
+      .option('--args-json <json>', 'the arguments as a JSON array instead')
+      .option(
+        '--columns <list>',
+        'column definition list for RETURNS SETOF record functions: "id int, name text"',
+      )
+      .addOption(
+        new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'),
+      )
+      .addOption(
+        new Option('-v, --variable <name=value>', 'set a psql variable (repeatable)')
+          .argParser(collectVariable)
+          .default(new Map()),
+      )
+      .exitOverride()
+      .action(
+        async (fn: string, args: string[], opts: CallCommandOptions & { variable: Map<string, string> }) => {
+          setStatus(
+            await callCommand(fn, args, { ...opts, variables: opts.variable }, out, name === 'explain'),
+          )
+        },
+      )
+  }
 
   return program
 }

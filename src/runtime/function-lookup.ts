@@ -1,0 +1,81 @@
+/**
+ * Finding the proxy function a caller names: `schema.name` or a bare name
+ * looked up along the search path (then, if only one schema has it,
+ * there), overloads told apart by how many arguments are given.
+ */
+import type { PlanArgument, RoutingPlan } from '../compiler/index.js'
+import { PlProxyError } from './errors.js'
+
+function splitQualified(name: string): { schema?: string; name: string } {
+  const m = /^("(?:[^"]|"")+"|[^."]+)\.("(?:[^"]|"")+"|[^."]+)$/.exec(name)
+  const unquote = (s: string) => (s.startsWith('"') ? s.slice(1, -1).replace(/""/g, '"') : s.toLowerCase())
+  if (m) return { schema: unquote(m[1]!), name: unquote(m[2]!) }
+  return { name: name.startsWith('"') && name.endsWith('"') ? unquote(name) : name }
+}
+
+export function inArguments(plan: RoutingPlan): PlanArgument[] {
+  return plan.function.arguments.filter((a) => a.inIndex !== undefined)
+}
+
+function accepts(plan: RoutingPlan, count: number | readonly string[]): boolean {
+  const ins = inArguments(plan)
+  if (typeof count !== 'number') {
+    const names = new Set(ins.map((a) => a.name))
+    return (
+      count.every((n) => names.has(n)) &&
+      ins.every((a) => count.includes(a.name ?? '') || a.default !== undefined)
+    )
+  }
+  const required = ins.filter((a) => a.default === undefined).length
+  return count >= required && count <= ins.length
+}
+
+export class FunctionTable {
+  private readonly byName = new Map<string, RoutingPlan[]>()
+
+  constructor(plans: Iterable<RoutingPlan>) {
+    for (const plan of plans) {
+      const list = this.byName.get(plan.function.name) ?? []
+      list.push(plan)
+      this.byName.set(plan.function.name, list)
+    }
+  }
+
+  all(): RoutingPlan[] {
+    return [...this.byName.values()].flat()
+  }
+
+  /**
+   * The plan a call of `name` with these arguments (a count, or the names
+   * of named arguments) means; PostgreSQL's error when there is none.
+   */
+  find(name: string, given: number | readonly string[], searchPath: readonly string[]): RoutingPlan {
+    const q = splitQualified(name)
+    let candidates = this.byName.get(q.name) ?? this.byName.get(q.name.toLowerCase()) ?? []
+    if (q.schema !== undefined) candidates = candidates.filter((p) => p.function.schema === q.schema)
+    else {
+      const onPath = searchPath.find((s) => candidates.some((p) => p.function.schema === s))
+      const schemas = new Set(candidates.map((p) => p.function.schema))
+      if (onPath !== undefined) candidates = candidates.filter((p) => p.function.schema === onPath)
+      else if (schemas.size > 1) candidates = []
+    }
+    const fitting = candidates.filter((p) => accepts(p, given))
+    const shown =
+      typeof given === 'number'
+        ? Array(given).fill('unknown').join(', ')
+        : given.map((n) => `${n} => unknown`).join(', ')
+    if (fitting.length === 1) return fitting[0]!
+    if (fitting.length > 1) {
+      throw new PlProxyError(`function ${name}(${shown}) is not unique`, {
+        code: '42725',
+        hint: 'Could not choose a best candidate function. Call it with its schema-qualified name or with named arguments.',
+      })
+    }
+    throw new PlProxyError(`function ${name}(${shown}) does not exist`, {
+      code: '42883',
+      hint: candidates.length
+        ? `${name} takes ${[...new Set(candidates.map((p) => inArguments(p).length))].join(' or ')} argument(s).`
+        : 'No proxy function matches the given name. Check the name, or the files given with --functions.',
+    })
+  }
+}

@@ -1,0 +1,447 @@
+/**
+ * The embedded API: `createProxy` loads PL/Proxy sources and cluster
+ * definitions, and calls proxy functions from Node like the proxy database
+ * would run them.
+ *
+ *   const proxy = await createProxy({ functions: ['proxy.sql'], clusters: ['cluster.sql'], user: 'proxy' })
+ *   const rows = await proxy.call('f_user_login', [42])
+ *   await proxy.end()
+ */
+import { readFile } from 'node:fs/promises'
+import type pg from 'pg'
+import {
+  type CallSiteColumn,
+  type CompileResult,
+  compileScripts,
+  type Expression,
+  type PlanType,
+  type RoutingPlan,
+  resolveTypeReference,
+  TypeRegistry,
+} from '../compiler/index.js'
+import { type Diagnostic, parseTypeName, type ScriptInput } from '../parser/index.js'
+import { CatalogServers } from './cluster/catalog-servers.js'
+import { maskPassword, parseConnectString, toNodePostgresConfig } from './cluster/connect-string.js'
+import { LiveClusterSource } from './cluster/live.js'
+import type { Cluster } from './cluster/model.js'
+import { type ClusterObject, clusterFromObject, clustersFromJson } from './cluster/objects.js'
+import { ClusterRegistry } from './cluster/registry.js'
+import { type CallOptions, Engine, type ResultSet, type RoutedCall } from './engine.js'
+import { asPlProxyError, PlProxyError, type ProxyNotice } from './errors.js'
+import { FunctionTable, inArguments } from './function-lookup.js'
+import type { JsFunction } from './local-expression.js'
+import { ProxyDatabase } from './proxy-database.js'
+import { decodeValue, encodeValue, type TypeParsers } from './values/index.js'
+
+/** SQL text, a file to read (`{ path }`), or text with a name for positions (`{ file, text }`). */
+export type SqlSource = string | { readonly path: string } | ScriptInput
+
+export type ClusterSource = SqlSource | { readonly json: unknown } | Readonly<Record<string, ClusterObject>>
+
+export interface ProxyOptions {
+  /** PL/Proxy sources: CREATE FUNCTION … LANGUAGE plproxy (and the types they use), or compiled plans */
+  readonly functions: SqlSource | readonly SqlSource[] | CompileResult | readonly RoutingPlan[]
+  /** cluster definitions: SQL/MED DDL, JSON documents, or objects `{ name: { partitions: [...] } }` */
+  readonly clusters?: ClusterSource | readonly ClusterSource[]
+  /** the proxy database (connect string or node-postgres config): local SQL expressions, live cluster config */
+  readonly proxyDatabase?: string | pg.ClientConfig
+  /** current_user: the role that connects to partitions (default: $PGUSER, the proxy database's user, or the OS user) */
+  readonly user?: string
+  /** session_user (for default_user = session_user clusters); defaults to user */
+  readonly sessionUser?: string
+  /** roles that pass SQL/MED USAGE checks (default: ['postgres']) */
+  readonly superusers?: readonly string[]
+  /** JavaScript implementations of functions called in CLUSTER/RUN ON/CONNECT, by name */
+  readonly expressionFunctions?: Readonly<Record<string, JsFunction>>
+  /** where bare function names are looked up (default ["$user", "public"]) */
+  readonly searchPath?: readonly string[]
+  readonly pool?: {
+    readonly max?: number
+    readonly idleTimeoutMs?: number
+    readonly connectTimeoutMs?: number
+  }
+  /** ms a live cluster definition is trusted before it is checked again; 0 = every call, like PL/Proxy */
+  readonly clusterRefreshMs?: number
+  /** notices and warnings the partitions send while a call runs */
+  readonly onNotice?: (notice: ProxyNotice) => void
+  /** node-postgres-style type parsers to decode results (default: node-postgres's own) */
+  readonly types?: TypeParsers
+  /** libpq environment for connect strings that leave things out (default: process.env) */
+  readonly environment?: Readonly<Record<string, string | undefined>>
+  /** psql variables for the SQL sources (`:name`) */
+  readonly variables?: Readonly<Record<string, string>>
+}
+
+export interface ProxyCallOptions {
+  readonly signal?: AbortSignal
+  /** for RETURNS SETOF record functions: the column definition list, e.g. `[['id', 'int4'], ['name', 'text']]` */
+  readonly columns?: readonly (readonly [string, string])[] | readonly CallSiteColumn[]
+  /** current_user for this call */
+  readonly user?: string
+}
+
+export interface Explanation {
+  readonly function: string
+  readonly cluster: {
+    readonly name: string
+    readonly source: Cluster['source']
+    readonly version: number
+    readonly partitions: number
+    readonly config: Cluster['config']
+  }
+  readonly user: string
+  readonly run: RoutingPlan['run']['kind']
+  /** hash values PL/Proxy computed, as decimal strings (int8 safe) */
+  readonly hashes: readonly string[]
+  readonly connections: readonly {
+    readonly partitions: readonly number[]
+    readonly connectString: string
+    readonly sql: string
+    readonly parameters: readonly (string | null)[]
+  }[]
+}
+
+export class ProxyLoadError extends Error {
+  override readonly name = 'ProxyLoadError'
+  constructor(
+    message: string,
+    readonly diagnostics: readonly Diagnostic[] = [],
+  ) {
+    super(message)
+  }
+}
+
+export interface PlProxy {
+  /** Calls a proxy function; rows decoded to JavaScript values by their types. */
+  call<Row = Record<string, unknown>>(
+    name: string,
+    args?: readonly unknown[] | Readonly<Record<string, unknown>>,
+    options?: ProxyCallOptions,
+  ): Promise<Row[]>
+  /** Like call, with arguments as PostgreSQL text and rows as text, with the column types. */
+  callText(name: string, args: readonly (string | null)[], options?: ProxyCallOptions): Promise<ResultSet>
+  /** Where a call would go and what it would send, without running it. */
+  explain(
+    name: string,
+    args?: readonly unknown[] | Readonly<Record<string, unknown>>,
+    options?: ProxyCallOptions,
+  ): Promise<Explanation>
+  /** The compiled plan of a function. */
+  plan(name: string, argumentCount?: number): RoutingPlan
+  /** Every loaded proxy function's plan. */
+  readonly plans: readonly RoutingPlan[]
+  end(): Promise<void>
+}
+
+async function scriptInputs(sources: readonly SqlSource[], kind: string): Promise<ScriptInput[]> {
+  return Promise.all(
+    sources.map(async (s, i) => {
+      if (typeof s === 'string') return { file: `<${kind} ${i + 1}>`, text: s }
+      if ('path' in s) {
+        try {
+          return { file: s.path, text: await readFile(s.path, 'utf8') }
+        } catch (e) {
+          throw new ProxyLoadError(`cannot read ${s.path}: ${(e as Error).message}`)
+        }
+      }
+      return s
+    }),
+  )
+}
+
+function asArray<T>(x: T | readonly T[] | undefined): readonly T[] {
+  if (x === undefined) return []
+  return Array.isArray(x) ? (x as readonly T[]) : [x as T]
+}
+
+function isPlanArray(x: unknown): x is readonly RoutingPlan[] {
+  return (
+    Array.isArray(x) &&
+    x.every((p) => p && typeof p === 'object' && (p as RoutingPlan).kind === 'RoutingPlan')
+  )
+}
+
+function isSqlSource(x: unknown): x is SqlSource {
+  return (
+    typeof x === 'string' ||
+    (typeof x === 'object' && x !== null && ('path' in x || ('file' in x && 'text' in x)))
+  )
+}
+
+function formatDiagnostics(diagnostics: readonly Diagnostic[]): string {
+  return diagnostics
+    .filter((d) => d.severity === 'error')
+    .map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`)
+    .join('\n')
+}
+
+function localExpressions(plan: RoutingPlan): { where: string; expression: Expression }[] {
+  const out: { where: string; expression: Expression }[] = []
+  if (plan.cluster.kind === 'ClusterExpression')
+    out.push({ where: 'CLUSTER', expression: plan.cluster.expression })
+  if (plan.cluster.kind === 'ConnectExpression')
+    out.push({ where: 'CONNECT', expression: plan.cluster.expression })
+  if (plan.run.kind === 'RunOnHash') out.push({ where: 'RUN ON', expression: plan.run.expression })
+  return out
+}
+
+export async function createProxy(options: ProxyOptions): Promise<PlProxy> {
+  const environment = options.environment ?? process.env
+  // --- clusters: SQL sources compile with the functions; JSON and objects stand alone
+  const clusterSql: SqlSource[] = []
+  const objectClusters = new Map<string, Cluster>()
+  for (const source of asArray(options.clusters)) {
+    if (isSqlSource(source)) {
+      if (typeof source === 'object' && 'path' in source && source.path.endsWith('.json')) {
+        let json: unknown
+        try {
+          json = JSON.parse(await readFile(source.path, 'utf8'))
+        } catch (e) {
+          throw new ProxyLoadError(`cannot read ${source.path}: ${(e as Error).message}`)
+        }
+        for (const c of clustersFromJson(json, source.path)) objectClusters.set(c.name, c)
+      } else clusterSql.push(source)
+    } else if ('json' in source) {
+      for (const c of clustersFromJson(source.json)) objectClusters.set(c.name, c)
+    } else {
+      for (const [name, def] of Object.entries(source as Record<string, ClusterObject>)) {
+        objectClusters.set(name, clusterFromObject(name, def))
+      }
+    }
+  }
+  // --- functions
+  let plans: RoutingPlan[]
+  let compiled: CompileResult | undefined
+  const fnSources = options.functions
+  if (isPlanArray(fnSources)) {
+    plans = [...fnSources]
+  } else {
+    const sources =
+      typeof fnSources === 'object' &&
+      fnSources !== null &&
+      'functions' in fnSources &&
+      'diagnostics' in fnSources
+        ? undefined
+        : asArray(fnSources as SqlSource | readonly SqlSource[])
+    compiled = sources
+      ? await compileScripts(
+          [...(await scriptInputs(clusterSql, 'clusters')), ...(await scriptInputs(sources, 'functions'))],
+          options.variables ? { variables: new Map(Object.entries(options.variables)) } : {},
+        )
+      : (fnSources as CompileResult)
+    const errors = compiled.diagnostics.filter((d) => d.severity === 'error')
+    if (errors.length)
+      throw new ProxyLoadError(`the PL/Proxy sources have errors:\n${formatDiagnostics(errors)}`, errors)
+    plans = compiled.functions.flatMap((f) => (f.plan ? [f.plan] : []))
+  }
+  if (!plans.length) throw new ProxyLoadError('no LANGUAGE plproxy function found in the given sources')
+
+  // --- the proxy database
+  let proxyDatabase: ProxyDatabase | undefined
+  let proxyUser: string | undefined
+  if (options.proxyDatabase !== undefined) {
+    const config =
+      typeof options.proxyDatabase === 'string'
+        ? toNodePostgresConfig(parseConnectString(options.proxyDatabase), environment)
+        : options.proxyDatabase
+    proxyUser = config.user
+    proxyDatabase = new ProxyDatabase(config)
+  }
+  const expressionFunctions = new Map(Object.entries(options.expressionFunctions ?? {}))
+  // a plan that needs the proxy database when there is none fails now, not at its first call
+  if (!proxyDatabase) {
+    for (const plan of plans) {
+      for (const { where, expression } of localExpressions(plan)) {
+        if (expression.kind !== 'SqlExpression') continue
+        if (
+          expression.call &&
+          (expressionFunctions.has(expression.call.name) ||
+            expressionFunctions.has(expression.call.name.toLowerCase()))
+        )
+          continue
+        throw new ProxyLoadError(
+          `function ${plan.function.qualifiedName} needs the proxy database: ${where} evaluates "${expression.sql}" (${expression.reason}); ` +
+            `configure proxyDatabase${expression.call ? `, or register a JavaScript function "${expression.call.name}" in expressionFunctions` : ''}`,
+        )
+      }
+    }
+  }
+
+  const registry = new ClusterRegistry({
+    servers: compiled ? new CatalogServers(compiled.databases) : undefined,
+    objects: objectClusters,
+    live: proxyDatabase
+      ? new LiveClusterSource(proxyDatabase, { refreshMs: options.clusterRefreshMs ?? 1000 })
+      : undefined,
+  })
+  const user = options.user ?? environment.PGUSER ?? proxyUser ?? environment.USER ?? 'postgres'
+  const engine = new Engine({
+    registry,
+    user,
+    sessionUser: options.sessionUser ?? user,
+    superusers: new Set(options.superusers ?? ['postgres']),
+    proxyDatabase,
+    functions: expressionFunctions,
+    environment,
+    pool: {
+      max: options.pool?.max ?? 16,
+      idleTimeoutMs: options.pool?.idleTimeoutMs ?? 30_000,
+      connectTimeoutMs: options.pool?.connectTimeoutMs ?? 10_000,
+    },
+    onNotice: options.onNotice,
+  })
+  const table = new FunctionTable(plans)
+  const searchPath = (options.searchPath ?? ['$user', 'public']).map((s) => (s === '$user' ? user : s))
+  const types = options.types
+
+  const callSiteColumns = (
+    plan: RoutingPlan,
+    cols: ProxyCallOptions['columns'],
+  ): CallSiteColumn[] | undefined => {
+    if (!cols) return undefined
+    return cols.map((c) =>
+      Array.isArray(c) ? { name: c[0], type: resolveTypeName(compiled, plan, c[1]) } : (c as CallSiteColumn),
+    )
+  }
+
+  const textArgs = (
+    plan: RoutingPlan,
+    args: readonly unknown[] | Readonly<Record<string, unknown>>,
+  ): (string | null)[] => {
+    const ins = inArguments(plan)
+    if (Array.isArray(args)) {
+      return ins.map((a, i) =>
+        i < args.length ? encodeValue(a.type, args[i]) : defaultText(plan, a.name, a.default, a.type),
+      )
+    }
+    const named = args as Readonly<Record<string, unknown>>
+    const known = new Set(ins.map((a) => a.name))
+    for (const key of Object.keys(named)) {
+      if (!known.has(key)) {
+        throw new PlProxyError(`function ${plan.function.qualifiedName} has no argument "${key}"`, {
+          code: '42883',
+        })
+      }
+    }
+    return ins.map((a) =>
+      a.name !== undefined && a.name in named
+        ? encodeValue(a.type, named[a.name])
+        : defaultText(plan, a.name, a.default, a.type),
+    )
+  }
+
+  const lookup = (name: string, args: readonly unknown[] | Readonly<Record<string, unknown>>) =>
+    table.find(name, Array.isArray(args) ? args.length : Object.keys(args), searchPath)
+
+  const proxy: PlProxy = {
+    plans,
+    call<Row>(
+      name: string,
+      args: readonly unknown[] | Readonly<Record<string, unknown>> = [],
+      opts: ProxyCallOptions = {},
+    ) {
+      return guard(async () => {
+        const plan = lookup(name, args)
+        const result = await engine.call(plan, textArgs(plan, args), engineOptions(plan, opts))
+        return result.rows.map((row) => {
+          const obj: Record<string, unknown> = {}
+          result.columns.forEach((c, i) => {
+            obj[c.name] = decodeValue(c.type, row[i] ?? null, { types })
+          })
+          return obj as Row
+        })
+      })
+    },
+    callText(name, args, opts = {}) {
+      return guard(async () => {
+        const plan = table.find(name, args.length, searchPath)
+        return engine.call(plan, args, engineOptions(plan, opts))
+      })
+    },
+    explain(name, args = [], opts = {}) {
+      return guard(async () => {
+        const plan = lookup(name, args)
+        const routed: RoutedCall = await engine.route(plan, textArgs(plan, args), engineOptions(plan, opts))
+        return {
+          function: plan.function.qualifiedName,
+          cluster: {
+            name:
+              routed.cluster.source === 'connect' ? maskPassword(routed.cluster.name) : routed.cluster.name,
+            source: routed.cluster.source,
+            version: routed.cluster.version,
+            partitions: routed.cluster.partitions.length,
+            config: routed.cluster.config,
+          },
+          user: routed.user,
+          run: plan.run.kind,
+          hashes: routed.hashes.map(String),
+          connections: routed.connections.map((c) => ({
+            partitions: c.partitions,
+            connectString: maskPassword(c.connectString),
+            sql: routed.sql,
+            parameters: c.parameters,
+          })),
+        }
+      })
+    },
+    plan(name, argumentCount) {
+      return table.find(name, argumentCount ?? 0, searchPath)
+    },
+    async end() {
+      await engine.end()
+      await proxyDatabase?.end()
+    },
+  }
+
+  /** errors leave the API as PlProxyErrors (a bad argument value's PostgreSQL error included) */
+  async function guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work()
+    } catch (e) {
+      throw asPlProxyError(e)
+    }
+  }
+
+  function engineOptions(plan: RoutingPlan, opts: ProxyCallOptions): CallOptions {
+    return { signal: opts.signal, columns: callSiteColumns(plan, opts.columns), user: opts.user }
+  }
+  return proxy
+}
+
+/** A default expression's value as text: literals natively (strings, numbers, booleans, NULL, with casts). */
+function defaultText(
+  plan: RoutingPlan,
+  name: string | undefined,
+  sql: string | undefined,
+  type: PlanType,
+): string | null {
+  if (sql === undefined) {
+    throw new PlProxyError(
+      `function ${plan.function.qualifiedName} needs a value for argument ${name ?? '(unnamed)'}`,
+      {
+        code: '42883',
+      },
+    )
+  }
+  const bare = sql.replace(/::[\w."[\] ]+$/g, '').trim()
+  if (/^null$/i.test(bare)) return null
+  if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(bare)) return bare
+  if (/^(true|false)$/i.test(bare)) return bare.toLowerCase() === 'true' ? 't' : 'f'
+  const str = /^'((?:[^']|'')*)'$/.exec(bare)
+  if (str) return str[1]!.replace(/''/g, "'")
+  throw new PlProxyError(
+    `function ${plan.function.qualifiedName}: the default of argument ${name ?? '(unnamed)'} (${sql}) is not a literal; pass the argument`,
+    { code: '0A000', dataType: type.sqlName },
+  )
+}
+
+/** A column definition's type name (`int`, `text`, `varchar(10)[]`) as a PlanType, PostgreSQL's error if unknown. */
+function resolveTypeName(compiled: CompileResult | undefined, plan: RoutingPlan, text: string): PlanType {
+  const ref = parseTypeName(text)
+  if (!ref) throw new PlProxyError(`syntax error in type name "${text}"`, { code: '42601' })
+  const db = compiled?.databases.get(plan.function.database ?? '') ?? compiled?.databases.get('')
+  const registry = db?.types ?? new TypeRegistry()
+  const type = resolveTypeReference(registry, ref, [plan.function.schema, 'public'])
+  if (!type) throw new PlProxyError(`type "${text}" does not exist`, { code: '42704' })
+  return type
+}

@@ -4,8 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError, Option } from 'commander'
-import { type CallCommandOptions, callCommand } from './call-command.js'
-import { compileCommand } from './compile-command.js'
+import type { CallCommandOptions } from './call-command.js'
 import { CliUsageError } from './files.js'
 import { type Output, processOutput } from './output.js'
 
@@ -51,6 +50,8 @@ export function buildProgram(out: Output, setStatus: (code: number) => void): Co
     )
     .exitOverride()
     .action(async (files: string[], opts: { json?: boolean; variable: Map<string, string> }) => {
+      // commands load their modules when run, so `plproxy --help` and each command start fast
+      const { compileCommand } = await import('./compile-command.js')
       setStatus(await compileCommand(files, { json: !!opts.json, variables: opts.variable }, out))
     })
 
@@ -84,6 +85,7 @@ export function buildProgram(out: Output, setStatus: (code: number) => void): Co
       .exitOverride()
       .action(
         async (fn: string, args: string[], opts: CallCommandOptions & { variable: Map<string, string> }) => {
+          const { callCommand } = await import('./call-command.js')
           setStatus(
             await callCommand(fn, args, { ...opts, variables: opts.variable }, out, name === 'explain'),
           )

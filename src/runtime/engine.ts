@@ -4,7 +4,7 @@
  * remote query to every tagged connection in parallel, check and assemble
  * the results.
  */
-import type { CallSiteColumn, PlanType, RoutingPlan } from '../compiler/index.js'
+import type { CallSiteColumn, PlanArgument, PlanType, RoutingPlan } from '../compiler/index.js'
 import { dynamicRemoteQuery } from '../compiler/index.js'
 import {
   maskPassword,
@@ -132,10 +132,51 @@ class Tagger {
   }
 }
 
+/** What each call of a plan would otherwise recompute. */
+interface PlanFacts {
+  readonly inArguments: readonly PlanArgument[]
+  /** result columns and remote SQL, for plans whose shape does not depend on the call */
+  readonly columns?: ResultSet['columns']
+  readonly sql?: string
+  /** the remote query's parameters are the IN arguments in order */
+  readonly identityParameters: boolean
+  /** routing needs no SPLIT, no SQL and no async step: the common case, done without intermediate structures */
+  readonly direct: boolean
+  /** the cluster of a `CLUSTER 'name'` plan, once resolved, when no live source can change it */
+  staticCluster?: Cluster
+}
+
 export class Engine {
   private readonly pools = new Map<string, ConnectionPool>()
+  private readonly facts = new WeakMap<RoutingPlan, PlanFacts>()
+  /** cluster → user → partition connect string → the string opened */
+  private readonly connectStrings = new WeakMap<Cluster, Map<string, Map<string, string>>>()
 
   constructor(private readonly options: EngineOptions) {}
+
+  private factsOf(plan: RoutingPlan): PlanFacts {
+    let facts = this.facts.get(plan)
+    if (!facts) {
+      const dynamic = plan.result.kind === 'DynamicRecordResult'
+      const params = plan.remoteQuery.parameters
+      const inArguments = plan.function.arguments.filter((a) => a.inIndex !== undefined)
+      facts = {
+        inArguments,
+        columns: dynamic ? undefined : this.resultColumns(plan),
+        sql: dynamic ? undefined : this.remoteSql(plan),
+        identityParameters: params.length === inArguments.length && params.every((p, i) => p === i),
+        direct:
+          !dynamic &&
+          plan.split.length === 0 &&
+          (plan.cluster.kind === 'ClusterName' || plan.cluster.kind === 'ConnectString') &&
+          (plan.run.kind === 'RunOnAny' ||
+            plan.run.kind === 'RunOnPartition' ||
+            (plan.run.kind === 'RunOnHash' && plan.run.expression.kind === 'NativeExpression')),
+      }
+      this.facts.set(plan, facts)
+    }
+    return facts
+  }
 
   /** The columns a plan returns (for RowDescription, CSV headers…). */
   resultColumns(plan: RoutingPlan, callColumns?: readonly CallSiteColumn[]): ResultSet['columns'] {
@@ -166,19 +207,19 @@ export class Engine {
     return dynamicRemoteQuery(q.target, q.argumentsSql, columns)
   }
 
+  /** The IN arguments' native values, for the expressions that use them (others stay undefined). */
   private nativeArgs(plan: RoutingPlan, args: readonly (string | null)[]): NativeValue[] {
-    const inArgs = plan.function.arguments.filter((a) => a.inIndex !== undefined)
-    return inArgs.map((a, i) => {
-      // arrays and other types are only seen as text natively
-      return nativeFromText(a.type, args[i] ?? null)
-    })
+    const inArgs = this.factsOf(plan).inArguments
+    const out = new Array<NativeValue>(inArgs.length)
+    for (let i = 0; i < inArgs.length; i++) out[i] = nativeFromText(inArgs[i]!.type, args[i] ?? null)
+    return out
   }
 
-  private async localValue(
+  private localValue(
     expression: Parameters<typeof evaluateLocal>[0],
     native: readonly NativeValue[],
     texts: readonly (string | null)[],
-  ): Promise<LocalValue[]> {
+  ): LocalValue[] | Promise<LocalValue[]> {
     return evaluateLocal(expression, native, texts, {
       proxyDatabase: this.options.proxyDatabase,
       functions: this.options.functions,
@@ -201,34 +242,62 @@ export class Engine {
     return String(row.value)
   }
 
-  private async cluster(
+  private cluster(
     plan: RoutingPlan,
     native: readonly NativeValue[],
     texts: readonly (string | null)[],
-  ): Promise<Cluster> {
+  ): Cluster | Promise<Cluster> {
     const sel = plan.cluster
     const registry = this.options.registry
     try {
       switch (sel.kind) {
         case 'ConnectString':
           return registry.connectCluster(sel.connectString)
+        case 'ClusterName': {
+          const known = registry.resolveStatic(sel.name, plan.function.database)
+          if (known) return known
+          return registry.resolve(sel.name, plan.function.database).catch((e) => clusterFailure(plan, e))
+        }
         case 'ConnectExpression':
-          return registry.connectCluster(await this.nameFrom(plan, sel.expression, native, texts))
-        case 'ClusterName':
-          return await registry.resolve(sel.name, plan.function.database)
+          return this.nameFrom(plan, sel.expression, native, texts)
+            .then((name) => registry.connectCluster(name))
+            .catch((e) => clusterFailure(plan, e))
         case 'ClusterExpression':
-          return await registry.resolve(
-            await this.nameFrom(plan, sel.expression, native, texts),
-            plan.function.database,
-          )
+          return this.nameFrom(plan, sel.expression, native, texts)
+            .then((name) => registry.resolve(name, plan.function.database))
+            .catch((e) => clusterFailure(plan, e))
       }
     } catch (e) {
       return clusterFailure(plan, e)
     }
   }
 
-  /** The connect string a partition is opened with, for this user (spec §5.5). */
+  /** The connect string a partition is opened with, for this user (spec §5.5), cached per cluster version. */
   private finalConnectString(
+    plan: RoutingPlan,
+    cluster: Cluster,
+    partitionConnstr: string,
+    user: string,
+  ): string {
+    let byUser = this.connectStrings.get(cluster)
+    if (!byUser) {
+      byUser = new Map()
+      this.connectStrings.set(cluster, byUser)
+    }
+    let byPartition = byUser.get(user)
+    if (!byPartition) {
+      byPartition = new Map()
+      byUser.set(user, byPartition)
+    }
+    let connstr = byPartition.get(partitionConnstr)
+    if (connstr === undefined) {
+      connstr = this.buildConnectString(plan, cluster, partitionConnstr, user)
+      byPartition.set(partitionConnstr, connstr)
+    }
+    return connstr
+  }
+
+  private buildConnectString(
     plan: RoutingPlan,
     cluster: Cluster,
     partitionConnstr: string,
@@ -257,58 +326,103 @@ export class Engine {
   }
 
   /** Tags partitions (spec §4.2–4.3): the connections to query, in activation order, with SPLIT arrays. */
-  private async tag(
+  /**
+   * Tags partitions (spec §4.2–4.3): the connections to query, in
+   * activation order, with SPLIT arrays. Synchronous unless a RUN ON
+   * expression has to be evaluated elsewhere (proxy database, async JS).
+   */
+  private tag(
     plan: RoutingPlan,
     cluster: Cluster,
     args: readonly (string | null)[],
     native: readonly NativeValue[],
-  ): Promise<Tagger> {
+  ): Tagger | Promise<Tagger> {
     const fn = label(plan)
     const split = plan.split
     const tagger = new Tagger(cluster, split.length)
-    const inArgs = plan.function.arguments.filter((a) => a.inIndex !== undefined)
-    const tagElement = async (
+    const tagRows = (rows: readonly LocalValue[], tag: number) => {
+      for (const row of rows) {
+        if (row.value === null) throw functionError(fn, 'Hash function returned NULL')
+        if (row.typeOid !== OID.int2 && row.typeOid !== OID.int4 && row.typeOid !== OID.int8) {
+          throw functionError(fn, 'Hash result must be int2, int4 or int8')
+        }
+        tagger.tagHash(row.value as number | bigint, tag)
+      }
+      if (rows.length !== 1 && !plan.function.returnsSet) {
+        throw functionError(fn, 'Only set-returning function allows hashcount <> 1')
+      }
+    }
+    const tagElement = (
       tag: number,
       nativeArgs: readonly NativeValue[],
       texts: readonly (string | null)[],
-    ) => {
+    ): undefined | Promise<void> => {
       const run = plan.run
       switch (run.kind) {
         case 'RunOnAll':
           for (let i = 0; i < cluster.partitions.length; i++) tagger.tag(i, tag)
-          return
+          return undefined
         case 'RunOnPartition':
-          if (run.partition < 0 || run.partition >= cluster.partitions.length)
+          if (run.partition < 0 || run.partition >= cluster.partitions.length) {
             throw functionError(fn, 'part number out of range')
+          }
           tagger.tag(run.partition, tag)
-          return
+          return undefined
         case 'RunOnAny':
           tagger.tagHash(random31(), tag)
-          return
+          return undefined
         case 'RunOnHash': {
-          const rows = await this.localValue(run.expression, nativeArgs, texts)
-          for (const row of rows) {
-            if (row.value === null) throw functionError(fn, 'Hash function returned NULL')
-            if (row.typeOid !== OID.int2 && row.typeOid !== OID.int4 && row.typeOid !== OID.int8) {
-              throw functionError(fn, 'Hash result must be int2, int4 or int8')
-            }
-            tagger.tagHash(row.value as number | bigint, tag)
-          }
-          if (rows.length !== 1 && !plan.function.returnsSet) {
-            throw functionError(fn, 'Only set-returning function allows hashcount <> 1')
-          }
-          return
+          const rows = this.localValue(run.expression, nativeArgs, texts)
+          if (rows instanceof Promise) return rows.then((r) => tagRows(r, tag))
+          tagRows(rows, tag)
+          return undefined
         }
       }
     }
     if (!split.length) {
-      await tagElement(1, native, args)
+      const pending = tagElement(1, native, args)
+      return pending ? pending.then(() => tagger) : tagger
+    }
+    const elements = this.splitElements(plan, args)
+    const length = elements[0]?.length ?? 0
+    const inArgs = plan.function.arguments.filter((a) => a.inIndex !== undefined)
+    const appendElements = (row: number, tag: number) => {
+      for (const conn of tagger.active.values()) {
+        if (conn.tag !== tag) continue
+        for (let k = 0; k < split.length; k++) conn.elements[k]!.push(elements[k]![row] ?? null)
+      }
+    }
+    const fromRow = (start: number): Tagger | Promise<Tagger> => {
+      for (let row = start; row < length; row++) {
+        const tag = row + 1
+        const rowNative = [...native]
+        const rowTexts = [...args]
+        split.forEach((index, k) => {
+          const element = elements[k]![row] ?? null
+          rowTexts[index] = element
+          rowNative[index] = nativeFromText(inArgs[index]!.type.element ?? inArgs[index]!.type, element)
+        })
+        const pending = tagElement(tag, rowNative, rowTexts)
+        if (pending) {
+          return pending.then(() => {
+            appendElements(row, tag)
+            return fromRow(row + 1)
+          })
+        }
+        appendElements(row, tag)
+      }
       return tagger
     }
-    // SPLIT: every split argument's elements, all arrays of one length
+    return fromRow(0)
+  }
+
+  /** SPLIT arguments' elements: one-dimensional arrays of one length (NULL = no elements). */
+  private splitElements(plan: RoutingPlan, args: readonly (string | null)[]): (string | null)[][] {
+    const fn = label(plan)
+    const inArgs = plan.function.arguments.filter((a) => a.inIndex !== undefined)
     let length = -1
     const elements: (string | null)[][] = []
-    for (const index of split) {
+    for (const index of plan.split) {
       const text = args[index] ?? null
       let values: (string | null)[] = []
       if (text !== null) {
@@ -321,56 +435,152 @@ export class Engine {
       else if (values.length !== length) throw functionError(fn, 'split arrays must be of identical lengths')
       elements.push(values)
     }
-    for (let row = 0; row < length; row++) {
-      const tag = row + 1
-      const rowNative = [...native]
-      const rowTexts = [...args]
-      split.forEach((index, k) => {
-        const element = elements[k]![row] ?? null
-        rowTexts[index] = element
-        rowNative[index] = nativeFromText(inArgs[index]!.type.element ?? inArgs[index]!.type, element)
-      })
-      await tagElement(tag, rowNative, rowTexts)
-      for (const conn of tagger.active.values()) {
-        if (conn.tag !== tag) continue
-        split.forEach((_, k) => {
-          conn.elements[k]!.push(elements[k]![row] ?? null)
-        })
-      }
-    }
-    return tagger
+    return elements
   }
 
   /** Everything a call would do, short of running the remote queries. */
-  async route(
+  route(
     plan: RoutingPlan,
     args: readonly (string | null)[],
     options: CallOptions = {},
-  ): Promise<RoutedCall> {
-    if (plan.deferredError)
+  ): RoutedCall | Promise<RoutedCall> {
+    if (plan.deferredError) {
       throw new PlProxyError(plan.deferredError.message, { code: plan.deferredError.sqlstate })
-    const columns = this.resultColumns(plan, options.columns)
-    const sql = this.remoteSql(plan, options.columns)
+    }
+    const facts = this.factsOf(plan)
+    if (facts.direct) {
+      const routed = this.routeDirect(plan, facts, args, options)
+      if (routed) return routed
+    }
     const native = this.nativeArgs(plan, args)
-    const cluster = await this.cluster(plan, native, args)
+    const cluster = this.cluster(plan, native, args)
+    if (cluster instanceof Promise) return cluster.then((c) => this.routeOn(plan, c, args, native, options))
+    return this.routeOn(plan, cluster, args, native, options)
+  }
+
+  /**
+   * One partition from a static cluster and a native RUN ON: the same checks
+   * as tag(), without its bookkeeping. Undefined when the general path is needed.
+   */
+  private routeDirect(
+    plan: RoutingPlan,
+    facts: PlanFacts,
+    args: readonly (string | null)[],
+    options: CallOptions,
+  ): RoutedCall | undefined {
+    const sel = plan.cluster
+    let cluster = facts.staticCluster
+    if (!cluster) {
+      const registry = this.options.registry
+      try {
+        cluster =
+          sel.kind === 'ConnectString'
+            ? registry.connectCluster(sel.connectString)
+            : sel.kind === 'ClusterName'
+              ? registry.resolveStatic(sel.name, plan.function.database)
+              : undefined
+      } catch (e) {
+        return clusterFailure(plan, e)
+      }
+      if (!cluster) return undefined
+      // SQL/MED DDL and objects never change; CONNECT clusters may be evicted, live ones reload
+      if (!registry.isLive && sel.kind === 'ClusterName') facts.staticCluster = cluster
+    }
+    const run = plan.run
+    const count = cluster.partitions.length
+    let hash: number | bigint
+    let partition: number
+    if (run.kind === 'RunOnPartition') {
+      if (run.partition < 0 || run.partition >= count)
+        throw functionError(label(plan), 'part number out of range')
+      partition = run.partition
+      hash = partition
+    } else {
+      if (run.kind === 'RunOnHash') {
+        if (run.expression.kind !== 'NativeExpression') return undefined
+        const rows = this.localValue(run.expression, this.nativeArgs(plan, args), args)
+        if (rows instanceof Promise || rows.length !== 1) return undefined
+        const row = rows[0]!
+        if (row.value === null) throw functionError(label(plan), 'Hash function returned NULL')
+        if (row.typeOid !== OID.int2 && row.typeOid !== OID.int4 && row.typeOid !== OID.int8) {
+          throw functionError(label(plan), 'Hash result must be int2, int4 or int8')
+        }
+        hash = row.value as number | bigint
+      } else hash = random31()
+      partition = partitionIndex(hash, count, cluster.config.modularMapping !== 0)
+    }
+    const partitionConnectString = cluster.partitions[partition]!
     const user = this.connectingUser(plan, cluster, options.user)
-    const tagger = await this.tag(plan, cluster, args, native)
+    const params = plan.remoteQuery.parameters
+    return {
+      cluster,
+      user,
+      hashes: run.kind === 'RunOnPartition' ? [] : [hash],
+      connections: [
+        {
+          partitionConnectString,
+          connectString: this.finalConnectString(plan, cluster, partitionConnectString, user),
+          partitions: [partition],
+          parameters: facts.identityParameters ? args : params.map((i) => args[i] ?? null),
+        },
+      ],
+      sql: facts.sql!,
+      result: facts.columns!,
+    }
+  }
+
+  private routeOn(
+    plan: RoutingPlan,
+    cluster: Cluster,
+    args: readonly (string | null)[],
+    native: readonly NativeValue[],
+    options: CallOptions,
+  ): RoutedCall | Promise<RoutedCall> {
+    const tagger = this.tag(plan, cluster, args, native)
+    if (tagger instanceof Promise) return tagger.then((t) => this.routed(plan, cluster, t, args, options))
+    return this.routed(plan, cluster, tagger, args, options)
+  }
+
+  private routed(
+    plan: RoutingPlan,
+    cluster: Cluster,
+    tagger: Tagger,
+    args: readonly (string | null)[],
+    options: CallOptions,
+  ): RoutedCall {
+    const user = this.connectingUser(plan, cluster, options.user)
     const connections: RoutedConnection[] = []
+    const facts = this.factsOf(plan)
+    const params = plan.remoteQuery.parameters
     for (const [partitionConnectString, conn] of tagger.active) {
-      const parameters = [...args]
-      plan.split.forEach((index, k) => {
-        const type = plan.function.arguments.find((a) => a.inIndex === index)!.type
-        // one dimension, lower bound 1, the elements in their original order
-        parameters[index] = printArrayLiteral({ elements: conn.elements[k]! }, type.element?.delimiter ?? ',')
-      })
+      let parameters = args
+      if (plan.split.length) {
+        const withArrays = [...args]
+        plan.split.forEach((index, k) => {
+          const type = plan.function.arguments.find((a) => a.inIndex === index)!.type
+          // one dimension, lower bound 1, the elements in their original order
+          withArrays[index] = printArrayLiteral(
+            { elements: conn.elements[k]! },
+            type.element?.delimiter ?? ',',
+          )
+        })
+        parameters = withArrays
+      }
       connections.push({
         partitionConnectString,
         connectString: this.finalConnectString(plan, cluster, partitionConnectString, user),
         partitions: conn.partitions,
-        parameters: plan.remoteQuery.parameters.map((i) => parameters[i] ?? null),
+        parameters: facts.identityParameters ? parameters : params.map((i) => parameters[i] ?? null),
       })
     }
-    return { cluster, user, hashes: tagger.hashes, connections, sql, result: columns }
+    return {
+      cluster,
+      user,
+      hashes: tagger.hashes,
+      connections,
+      sql: facts.sql ?? this.remoteSql(plan, options.columns),
+      result: facts.columns ?? this.resultColumns(plan, options.columns),
+    }
   }
 
   /** Calls the proxy function: its rows as text, in PL/Proxy's order. */

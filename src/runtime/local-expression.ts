@@ -47,12 +47,12 @@ function fromJs(value: unknown): LocalValue {
  * values and `argTexts` their text, with SPLIT arguments replaced by the
  * current element in both.
  */
-export async function evaluateLocal(
+export function evaluateLocal(
   expression: Expression,
   args: readonly NativeValue[],
   argTexts: readonly (string | null)[],
   ctx: LocalContext,
-): Promise<LocalValue[]> {
+): LocalValue[] | Promise<LocalValue[]> {
   if (expression.kind === 'NativeExpression') {
     try {
       return [{ typeOid: typeOidOf(expression.resultType), value: evaluate(expression.node, args) }]
@@ -73,10 +73,19 @@ export async function evaluateLocal(
       ctx.functions.get(expression.call.name) ?? ctx.functions.get(expression.call.name.toLowerCase())
     if (fn) {
       const values = expression.call.arguments.map((a: ExpressionNode) => evaluate(a, args))
-      const result = await fn(...values)
-      return Array.isArray(result) ? result.map(fromJs) : [fromJs(result)]
+      const result = fn(...values)
+      const rows = (r: unknown) => (Array.isArray(r) ? r.map(fromJs) : [fromJs(r)])
+      return result instanceof Promise ? result.then(rows) : rows(result)
     }
   }
+  return evaluateSql(expression, argTexts, ctx)
+}
+
+async function evaluateSql(
+  expression: Expression,
+  argTexts: readonly (string | null)[],
+  ctx: LocalContext,
+): Promise<LocalValue[]> {
   const db = ctx.proxyDatabase
   if (!db) throw new Error(`no proxy database to evaluate: ${expression.sql}`)
   const oids = await Promise.all(expression.parameterTypes.map((t) => db.typeOid(t)))

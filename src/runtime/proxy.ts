@@ -130,6 +130,11 @@ export interface PlProxy {
   plan(name: string, argumentCount?: number): RoutingPlan
   /** Every loaded proxy function's plan. */
   readonly plans: readonly RoutingPlan[]
+  /**
+   * Routes a call without running it (text arguments, one per IN
+   * argument): synchronous when nothing has to be asked of a database.
+   */
+  readonly router: (plan: RoutingPlan, args: readonly (string | null)[]) => RoutedCall | Promise<RoutedCall>
   end(): Promise<void>
 }
 
@@ -335,6 +340,7 @@ export async function createProxy(options: ProxyOptions): Promise<PlProxy> {
 
   const proxy: PlProxy = {
     plans,
+    router: (plan, args) => engine.route(plan, args),
     call<Row>(
       name: string,
       args: readonly unknown[] | Readonly<Record<string, unknown>> = [],

@@ -21,7 +21,6 @@ import {
   type FunctionEntry,
   inputSignature,
   type ResolvedArgument,
-  typeRefText,
   type WrapperEntry,
 } from './catalog.js'
 import { validatePlproxyOptions } from './fdw-validator.js'

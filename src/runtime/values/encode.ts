@@ -15,11 +15,13 @@
  *   Floats and numeric take NaN and ±Infinity. Elsewhere `String(n)`.
  * - bigint → its decimal text, checked like a string.
  * - boolean → `t`/`f` for bool (what boolout prints); elsewhere node-postgres' `true`/`false`.
- * - Date → local wall-clock time by default (`dateZone: 'utc'` for UTC, node-postgres'
- *   `parseInputDatesAsUTC`): timestamptz as PostgreSQL's ISO output with the offset
- *   (`2024-01-02 03:04:05.678+01`), timestamp without it, date as `YYYY-MM-DD`, time and timetz
- *   likewise, `BC` years as PostgreSQL spells them; any other type gets node-postgres'
- *   `2024-01-02T03:04:05.678+01:00`. An invalid Date is an error.
+ * - Date → the wall-clock fields of the process's time zone by default, as node-postgres does
+ *   (`dateZone: 'utc'` for UTC, node-postgres' `parseInputDatesAsUTC`), printed as PostgreSQL's ISO
+ *   DateStyle output prints them: timestamptz with the offset (`2024-01-02 03:04:05.678+01`, seconds
+ *   too for historical offsets), timestamp without it (the local wall clock), date `YYYY-MM-DD`,
+ *   time `03:04:05.678`, timetz with the offset, years before 1 as `BC`. node-postgres sends
+ *   `2024-01-02T03:04:05.678+01:00` for all of them, which PostgreSQL reads as the same values; other
+ *   types still get that form. An invalid Date is an error (node-postgres only warns).
  * - Buffer / typed arrays / DataView → bytea hex (`\x0a0b`), the text bytea_output = hex prints;
  *   text types take the bytes as UTF-8; other types: error (node-postgres would send them as binary).
  * - arrays → for array types, an array literal with the element type's delimiter, nested JS arrays
@@ -31,10 +33,10 @@
  *   carry the attribute order), unknown names are an error, missing ones NULL.
  * - anything else → String(); symbols and functions are an error.
  *
- * Domains are encoded as their base type; domain constraints are left to the partition, as PL/Proxy
- * leaves typmods (PostgreSQL checks a domain's constraints in its input function, so PL/Proxy itself
- * would check them locally: a documented difference). Text holding U+0000 is rejected as PostgreSQL
- * rejects it.
+ * Domains are encoded as their base type. Their constraints are not checked here: the remote query
+ * casts the parameter to the domain (`$1::public.posint`), so the partition checks them (in PL/Proxy
+ * the proxy function's caller has checked them already). Text holding U+0000 is rejected as
+ * PostgreSQL rejects it.
  */
 import { baseTypeOf, type PlanType } from '../../compiler/catalog/types.js'
 import { parseArrayLiteral, printArrayLiteral, quoteArrayElement } from './array-literal.js'

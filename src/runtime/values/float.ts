@@ -5,9 +5,11 @@
  * decimal numbers, hexadecimal ones (`0x1.8p3`), `inf`/`infinity` and `nan`/`nan(chars)` in any case, each
  * with an optional sign. Conversion is exact (correctly rounded, ties to even, straight to the target
  * precision: no double rounding for real). A nonzero value that rounds to zero or beyond the largest
- * finite value is out of range; subnormal results are accepted. Output is the shortest text that reads
- * back to the same value (`extra_float_digits` = 1, PostgreSQL's default), in PostgreSQL's layout: fixed
- * notation for decimal exponents -4 … 14 (real: -4 … 5), else `1.5e+20` with at least two exponent digits.
+ * finite value is out of range; subnormal results are accepted. Output is what PostgreSQL's Ryu prints
+ * with `extra_float_digits` = 1 (the default): the shortest decimal strictly inside the value's rounding
+ * interval, the closest one on a tie of length (so 1e23 prints as `9.999999999999999e+22`, unlike JS),
+ * laid out with fixed notation for decimal exponents -4 … 14 (real: -4 … 5), else as `1.5e+20` with at
+ * least two exponent digits. Other `extra_float_digits` settings are not modelled.
  */
 import { invalidSyntax, PgValueError, SQLSTATE } from './value-error.js'
 

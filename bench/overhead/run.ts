@@ -1,0 +1,128 @@
+/**
+ * bench/overhead: one proxy call through the runtime against the same
+ * remote query sent with bare node-postgres to the same partition, at the
+ * same concurrency. Goal: the runtime ≤ 10% slower.
+ *
+ *   npm run bench:overhead [-- --clients 8 --seconds 5 --runs 3 --users 100000]
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import { postgresMissingReason, startPgCluster } from '../../test/harness/pg-cluster.js'
+import { clusterDdl, createDataNodes, partitionDatabase } from '../lib/seed-cluster.js'
+import { fmt, markdownTable, median, percentile } from '../lib/stats.js'
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '5' },
+    runs: { type: 'string', default: '3' },
+    users: { type: 'string', default: '100000' },
+    only: { type: 'string' },
+  },
+})
+const clients = Number(values.clients)
+const seconds = Number(values.seconds)
+const runs = Number(values.runs)
+const users = Number(values.users)
+const PARTITIONS = 4
+
+const missing = postgresMissingReason()
+if (missing) {
+  console.error(`bench/overhead needs PostgreSQL 15 server binaries: ${missing}`)
+  process.exit(2)
+}
+const { createProxy } = (await import(
+  new URL('../../dist/runtime/proxy.js', import.meta.url).href
+)) as typeof import('../../src/runtime/proxy.js')
+
+const log = (s: string) => process.stderr.write(`${s}\n`)
+log('starting a throwaway PostgreSQL 15…')
+const cluster = await startPgCluster({ name: 'plproxy-bench-overhead', settings: { max_connections: 200 } })
+try {
+  await createDataNodes(cluster, { partitions: PARTITIONS, users, log })
+  const proxy = await createProxy({
+    functions: [
+      {
+        file: 'proxy.sql',
+        text: readFileSync(new URL('../../examples/digoal/proxy.sql', import.meta.url), 'utf8'),
+      },
+    ],
+    clusters: [{ file: 'cluster.sql', text: clusterDdl(cluster, PARTITIONS) }],
+    user: cluster.user,
+    pool: { max: clients },
+  })
+  const plan = proxy.plan('f_user_login', 1)
+  if (plan.remoteQuery.kind !== 'RemoteQuery') throw new Error('unexpected plan')
+  const sql = plan.remoteQuery.sql
+  const pools = Array.from(
+    { length: PARTITIONS },
+    (_, k) => new pg.Pool({ ...cluster.clientConfig(partitionDatabase(k)), max: clients }),
+  )
+
+  type Target = (userid: number) => Promise<unknown>
+  const targets: Record<string, Target> = {
+    'plproxy-ts runtime (`proxy.call`)': (id) => proxy.call('f_user_login', [id]),
+    'bare node-postgres, same SQL, same partition': (id) => pools[id & 3]!.query(sql, [id]),
+  }
+
+  async function load(target: Target): Promise<{ tps: number; p50: number; p99: number }> {
+    const deadline = performance.now() + seconds * 1000
+    const latencies: number[] = []
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        while (performance.now() < deadline) {
+          const id = Math.floor(Math.random() * users)
+          const t = performance.now()
+          await target(id)
+          latencies.push(performance.now() - t)
+        }
+      }),
+    )
+    latencies.sort((a, b) => a - b)
+    return { tps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
+  }
+
+  if (values.only) {
+    for (const name of Object.keys(targets)) if (!name.startsWith(values.only)) delete targets[name]
+  }
+  // warm both paths (connections, JIT)
+  for (const t of Object.values(targets)) await Promise.all(Array.from({ length: 200 }, (_, i) => t(i)))
+  const results: Record<string, { tps: number; p50: number; p99: number }[]> = {}
+  for (let r = 0; r < runs; r++) {
+    for (const [name, t] of Object.entries(targets)) {
+      log(`run ${r + 1}/${runs}: ${name}`)
+      ;(results[name] ??= []).push(await load(t))
+    }
+  }
+  await proxy.end()
+  await Promise.all(pools.map((p) => p.end()))
+
+  const [runtimeName, bareName] = Object.keys(targets) as [string, string]
+  const tpsOf = (name: string) => median((results[name] ?? []).map((x) => x.tps))
+  const slower = (1 - tpsOf(runtimeName) / tpsOf(bareName)) * 100
+  const lines = [
+    '# bench/overhead',
+    '',
+    `f_user_login on 4 partitions (${fmt(users)} users), ${clients} concurrent clients, ${seconds} s per run, ${runs} interleaved runs, medians.`,
+    `Node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}. Goal: the runtime ≤ 10% slower than bare node-postgres.`,
+    '',
+    markdownTable(
+      ['target', 'calls/s', 'p50 ms', 'p99 ms'],
+      Object.entries(results).map(([name, xs]) => [
+        name,
+        fmt(median(xs.map((x) => x.tps))),
+        fmt(median(xs.map((x) => x.p50)), 2),
+        fmt(median(xs.map((x) => x.p99)), 2),
+      ]),
+    ),
+    '',
+    `Runtime throughput vs bare node-postgres: ${fmt(100 - slower, 1)}% (${slower >= 0 ? `${fmt(slower, 1)}% slower` : `${fmt(-slower, 1)}% faster`}).`,
+    '',
+  ]
+  console.log(lines.join('\n'))
+  writeFileSync(new URL('../results/overhead.md', import.meta.url), lines.join('\n'))
+} finally {
+  await cluster.stop()
+}

@@ -33,7 +33,7 @@ import { isServerMessage, pgFields } from './pg-fields.js'
 import type { ProxyDatabase } from './proxy-database.js'
 import { type NativeValue, nativeFromText } from './routing/evaluate.js'
 import { partitionIndex, random31 } from './routing/partition-index.js'
-import { parseArrayLiteral, printArrayLiteral } from './values/index.js'
+import { arrayDelimiterOf, parseArrayLiteral, printArrayLiteral } from './values/index.js'
 
 export interface EngineOptions {
   readonly registry: ClusterRegistry
@@ -427,7 +427,7 @@ export class Engine {
       let values: (string | null)[] = []
       if (text !== null) {
         const type = inArgs[index]!.type
-        const parsed = parseArrayLiteral(text, type.element?.delimiter ?? ',')
+        const parsed = parseArrayLiteral(text, arrayDelimiterOf(type))
         if (parsed.ndim > 1) throw functionError(fn, 'split multi-dimensional arrays are not supported')
         values = [...parsed.elements]
       }
@@ -559,10 +559,7 @@ export class Engine {
         plan.split.forEach((index, k) => {
           const type = plan.function.arguments.find((a) => a.inIndex === index)!.type
           // one dimension, lower bound 1, the elements in their original order
-          withArrays[index] = printArrayLiteral(
-            { elements: conn.elements[k]! },
-            type.element?.delimiter ?? ',',
-          )
+          withArrays[index] = printArrayLiteral({ elements: conn.elements[k]! }, arrayDelimiterOf(type))
         })
         parameters = withArrays
       }

@@ -112,14 +112,33 @@ function strtoint(text: string, range: IntRange): bigint {
   return negative ? -magnitude : magnitude
 }
 
+/**
+ * The common case without BigInt: an optional minus and at most 9 digits
+ * (always within int4). Undefined for anything else.
+ */
+function shortDecimal(text: string): number | undefined {
+  const n = text.length
+  let i = text.charCodeAt(0) === 45 ? 1 : 0
+  if (n === i || n - i > 9) return undefined
+  let v = 0
+  for (; i < n; i++) {
+    const d = text.charCodeAt(i) - 48
+    if (d < 0 || d > 9) return undefined
+    v = v * 10 + d
+  }
+  return text.charCodeAt(0) === 45 ? -v : v
+}
+
 /** PostgreSQL `int2in` */
 export function int2in(text: string): number {
+  const v = shortDecimal(text)
+  if (v !== undefined && v >= -32768 && v <= 32767) return v
   return Number(strtoint(text, INT2))
 }
 
 /** PostgreSQL `int4in` */
 export function int4in(text: string): number {
-  return Number(strtoint(text, INT4))
+  return shortDecimal(text) ?? Number(strtoint(text, INT4))
 }
 
 /** PostgreSQL `int8in`, as a bigint (an int8 does not fit a JS number) */

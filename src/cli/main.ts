@@ -55,6 +55,18 @@ export function buildProgram(out: Output, setStatus: (code: number) => void): Co
       setStatus(await compileCommand(files, { json: !!opts.json, variables: opts.variable }, out))
     })
 
+  program
+    .command('demo')
+    .description("the seed article's workload on embedded partitions (PGlite): nothing to install")
+    .option('--partitions <n>', 'number of partitions (a power of 2)', '4')
+    .option('--rows <n>', 'number of users', '10000')
+    .option('--postgres', 'use a throwaway real PostgreSQL cluster instead (needs the server binaries)')
+    .exitOverride()
+    .action(async (opts: { partitions?: string; rows?: string; postgres?: boolean }) => {
+      const { demoCommand } = await import('./demo-command.js')
+      setStatus(await demoCommand(opts, out))
+    })
+
   for (const name of ['call', 'explain'] as const) {
     program
       .command(name)

@@ -7,6 +7,7 @@
 import type { CallSiteColumn, PlanArgument, PlanType, RoutingPlan } from '../compiler/index.js'
 import { dynamicRemoteQuery } from '../compiler/index.js'
 import {
+  localLibpqBuiltins,
   maskPassword,
   parseConnectString,
   sqlmedConnectString,
@@ -18,6 +19,7 @@ import type { Cluster } from './cluster/model.js'
 import type { ClusterRegistry } from './cluster/registry.js'
 import { checkUsage, userMappingFor } from './cluster/sqlmed.js'
 import {
+  asPlProxyError,
   canceledError,
   type FunctionLabel,
   functionError,
@@ -33,7 +35,14 @@ import { isServerMessage, pgFields } from './pg-fields.js'
 import type { ProxyDatabase } from './proxy-database.js'
 import { type NativeValue, nativeFromText } from './routing/evaluate.js'
 import { partitionIndex, random31 } from './routing/partition-index.js'
-import { arrayDelimiterOf, parseArrayLiteral, printArrayLiteral } from './values/index.js'
+import {
+  arrayDelimiterOf,
+  canonicalText,
+  nativeTypeOf,
+  parseArrayLiteral,
+  printArrayLiteral,
+  resultTypeOid,
+} from './values/index.js'
 
 export interface EngineOptions {
   readonly registry: ClusterRegistry
@@ -132,6 +141,8 @@ class Tagger {
   }
 }
 
+const BUILTINS = localLibpqBuiltins()
+
 /** What each call of a plan would otherwise recompute. */
 interface PlanFacts {
   readonly inArguments: readonly PlanArgument[]
@@ -220,10 +231,26 @@ export class Engine {
     native: readonly NativeValue[],
     texts: readonly (string | null)[],
   ): LocalValue[] | Promise<LocalValue[]> {
-    return evaluateLocal(expression, native, texts, {
-      proxyDatabase: this.options.proxyDatabase,
-      functions: this.options.functions,
-    })
+    // an error inside the local query carries its text as context, as SPI adds it in PostgreSQL
+    const withContext = (e: unknown): never => {
+      const err = asPlProxyError(e)
+      if (!(err instanceof PlProxyError)) throw err
+      const line = `SQL statement "${expression.sql}"`
+      throw new PlProxyError(err.message, {
+        ...err,
+        where: err.where ? `${err.where}\n${line}` : line,
+        cause: e,
+      })
+    }
+    try {
+      const rows = evaluateLocal(expression, native, texts, {
+        proxyDatabase: this.options.proxyDatabase,
+        functions: this.options.functions,
+      })
+      return rows instanceof Promise ? rows.catch(withContext) : rows
+    } catch (e) {
+      return withContext(e)
+    }
   }
 
   /** CLUSTER / CONNECT name from a local expression: exactly one non-NULL text row. */
@@ -603,7 +630,12 @@ export class Engine {
     }
     for (const [i, s] of settled.entries()) {
       const result = (s as PromiseFulfilledResult<RemoteResult>).value
-      rows.push(...this.mapResult(plan, columns, result, routed.connections[i]!))
+      const conn = routed.connections[i]!
+      const mapped = this.mapResult(plan, columns, result, conn)
+      for (const column of foreignColumns(columns, result.fields, mapped.map)) {
+        await this.readOnPartition(plan, routed, conn, columns[column]!.type, mapped.rows, column)
+      }
+      for (const row of mapped.rows) rows.push(row)
     }
     if (!plan.function.returnsSet && rows.length !== 1) {
       throw functionError(
@@ -621,7 +653,11 @@ export class Engine {
     let pool = this.pools.get(connectString)
     const lifetimeMs = cluster.config.connectionLifetime > 0 ? cluster.config.connectionLifetime * 1000 : 0
     if (!pool) {
-      const config = toNodePostgresConfig(parseConnectString(connectString), this.options.environment)
+      const config = toNodePostgresConfig(
+        parseConnectString(connectString),
+        this.options.environment,
+        BUILTINS,
+      )
       pool = new ConnectionPool(
         {
           ...config,
@@ -671,19 +707,18 @@ export class Engine {
             : `at "${pool.config.host ?? 'localhost'}", port ${pool.config.port ?? 5432}`
           throw functionError(
             fn,
-            `[${database}] PQconnectPoll: connection to server ${where} failed: FATAL:  ${e.message}`,
+            // libpq's messages end with a newline, and PL/Proxy keeps it
+            `[${database}] PQconnectPoll: connection to server ${where} failed: FATAL:  ${e.message}\n`,
             {
               partition,
-              detail: `partition ${conn.partitions.join(', ')}: ${partition.connectString}`,
               cause: e,
             },
           )
         }
         throw remoteError(fn, database, pgFields(e), partition)
       }
-      throw functionError(fn, `[${database}] PQconnectPoll: ${connectFailure(pool, e)}`, {
+      throw functionError(fn, `[${database}] PQconnectPoll: ${connectFailure(pool, e)}\n`, {
         partition,
-        detail: `partition ${conn.partitions.join(', ')}: ${partition.connectString}`,
         cause: e,
       })
     }
@@ -695,12 +730,12 @@ export class Engine {
     columns: ResultSet['columns'],
     result: RemoteResult,
     conn: RoutedConnection,
-  ): (string | null)[][] {
+  ): { map: readonly number[]; rows: (string | null)[][] } {
     const fn = label(plan)
     const r = plan.result
     if (r.kind === 'ScalarResult') {
       if (result.fields.length !== 1) throw functionError(fn, 'single field function but got record')
-      return result.rows
+      return { map: [0], rows: readAsLocal(columns, result.fields, [0], result.rows) }
     }
     const wanted =
       r.kind === 'CompositeResult'
@@ -715,8 +750,41 @@ export class Engine {
       return j
     })
     void conn
-    if (map.every((j, i) => j === i)) return result.rows
-    return result.rows.map((row) => map.map((j) => row[j] ?? null))
+    const rows = map.every((j, i) => j === i)
+      ? result.rows
+      : result.rows.map((row) => map.map((j) => row[j] ?? null))
+    return { map, rows: readAsLocal(columns, result.fields, map, rows) }
+  }
+
+  /**
+   * Values of a type plproxy-ts does not read natively, sent back by a
+   * custom SELECT as another type: read with the type's own input function
+   * on the partition (`x::type::text`), as PL/Proxy reads them locally.
+   */
+  private async readOnPartition(
+    plan: RoutingPlan,
+    routed: RoutedCall,
+    conn: RoutedConnection,
+    type: PlanType,
+    rows: (string | null)[][],
+    column: number,
+  ): Promise<void> {
+    if (!rows.length) return
+    const pool = this.pool(conn.connectString, routed.cluster)
+    const values = rows.map((r) => r[column] ?? null)
+    const sql = `select x::${type.name}::text from unnest($1::text[]) with ordinality as t(x, n) order by n`
+    let result: RemoteResult
+    try {
+      result = await runRemote(pool, sql, [printArrayLiteral({ elements: values })], { queryTimeoutMs: 0 })
+    } catch (e) {
+      // the input function's error is a local one in PL/Proxy: no REMOTE prefix
+      if (isServerMessage(e))
+        throw new PlProxyError(e.message ?? '', { ...pgFields(e), function: plan.function.qualifiedName })
+      throw e
+    }
+    result.rows.forEach((r, i) => {
+      rows[i]![column] = r[0] ?? null
+    })
   }
 
   async end(): Promise<void> {
@@ -724,6 +792,57 @@ export class Engine {
     this.pools.clear()
     await Promise.all(pools.map((p) => p.end()))
   }
+}
+
+/**
+ * PL/Proxy reads each remote value with the local type's input function.
+ * Where the remote column already has the local type, its text is what
+ * that type prints; otherwise (a custom SELECT returning other types) the
+ * natively understood types are read and printed again (` 42 ` → `42`,
+ * `TRUE` → `t`), with PostgreSQL's error for a value the type rejects.
+ */
+function readAsLocal(
+  columns: ResultSet['columns'],
+  fields: RemoteResult['fields'],
+  map: readonly number[],
+  rows: (string | null)[][],
+): (string | null)[][] {
+  const convert: number[] = []
+  columns.forEach((c, i) => {
+    const remote = fields[map[i]!]?.typeOid
+    const local = resultTypeOid(c.type)
+    if (remote !== local && nativeTypeOf(c.type) !== undefined) convert.push(i)
+  })
+  if (!convert.length) return rows
+  return rows.map((row) => {
+    const out = [...row]
+    for (const i of convert) {
+      const v = out[i]
+      if (v !== null && v !== undefined) out[i] = canonicalText(columns[i]!.type, v)
+    }
+    return out
+  })
+}
+
+/** Columns of built-in types not read natively whose remote type differs from the local one. */
+function foreignColumns(
+  columns: ResultSet['columns'],
+  fields: RemoteResult['fields'],
+  map: readonly number[],
+): number[] {
+  const out: number[] = []
+  columns.forEach((c, i) => {
+    const local = resultTypeOid(c.type)
+    const remote = fields[map[i]!]?.typeOid
+    if (
+      local !== undefined &&
+      c.type.oid !== undefined &&
+      remote !== local &&
+      nativeTypeOf(c.type) === undefined
+    )
+      out.push(i)
+  })
+  return out
 }
 
 /** libpq-like wording of a connection failure. */

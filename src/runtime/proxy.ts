@@ -21,7 +21,12 @@ import {
 } from '../compiler/index.js'
 import { type Diagnostic, parseTypeName, type ScriptInput } from '../parser/index.js'
 import { CatalogServers } from './cluster/catalog-servers.js'
-import { maskPassword, parseConnectString, toNodePostgresConfig } from './cluster/connect-string.js'
+import {
+  localLibpqBuiltins,
+  maskPassword,
+  parseConnectString,
+  toNodePostgresConfig,
+} from './cluster/connect-string.js'
 import { LiveClusterSource } from './cluster/live.js'
 import type { Cluster } from './cluster/model.js'
 import { type ClusterObject, clusterFromObject, clustersFromJson } from './cluster/objects.js'
@@ -247,7 +252,7 @@ export async function createProxy(options: ProxyOptions): Promise<PlProxy> {
   if (options.proxyDatabase !== undefined) {
     const config =
       typeof options.proxyDatabase === 'string'
-        ? toNodePostgresConfig(parseConnectString(options.proxyDatabase), environment)
+        ? toNodePostgresConfig(parseConnectString(options.proxyDatabase), environment, localLibpqBuiltins())
         : options.proxyDatabase
     proxyUser = config.user
     proxyDatabase = new ProxyDatabase(config)

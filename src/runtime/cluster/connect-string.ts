@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import { userInfo } from 'node:os'
 /**
  * libpq connection strings as PL/Proxy handles them: parsing (libpq's `conninfo_parse`
  * and `conninfo_uri_parse_options`, PostgreSQL 15), the `user=` / user-mapping rules of
@@ -631,4 +633,19 @@ export function describeConnectString(
   const dbname = setting('dbname') ?? user ?? ''
   const shownHost = host.includes(':') && !host.startsWith('/') && !host.includes(',') ? `[${host}]` : host
   return `${shownHost}:${port}/${dbname}`
+}
+
+/**
+ * libpq's compiled-in defaults on this machine: the operating-system user
+ * and the socket directory (Debian's /var/run/postgresql when it exists).
+ */
+export function localLibpqBuiltins(): LibpqBuiltins {
+  let user: string | undefined
+  try {
+    user = userInfo().username
+  } catch {
+    user = undefined
+  }
+  const socketDir = existsSync('/var/run/postgresql') ? '/var/run/postgresql' : DEFAULT_SOCKET_DIR
+  return { user, socketDir }
 }

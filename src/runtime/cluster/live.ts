@@ -133,7 +133,7 @@ export class LiveClusterSource {
       `select count(distinct p.proname) = 3 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
         where n.nspname = 'plproxy'
           and p.proname in ('get_cluster_version', 'get_cluster_partitions', 'get_cluster_config')
-          and p.proargtypes::oid[] = array['text'::regtype::oid]`,
+          and p.pronargs = 1 and p.proargtypes[0] = 'text'::regtype`,
     )
     const value = r.rows[0]?.[0] === 't'
     this.compatAvailable = { value, checkedAt: Date.now() }

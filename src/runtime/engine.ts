@@ -7,6 +7,7 @@
 import type { CallSiteColumn, PlanArgument, PlanType, RoutingPlan } from '../compiler/index.js'
 import { dynamicRemoteQuery } from '../compiler/index.js'
 import {
+  ConnectStringError,
   localLibpqBuiltins,
   maskPassword,
   parseConnectString,
@@ -29,7 +30,7 @@ import {
   remoteNotice,
 } from './errors.js'
 import { ConnectionPool } from './executor/pool.js'
-import { RemoteInterrupted, type RemoteResult, runRemote } from './executor/remote.js'
+import { ConnectFailed, RemoteInterrupted, type RemoteResult, runRemote } from './executor/remote.js'
 import { evaluateLocal, type JsFunction, type LocalValue, OID } from './local-expression.js'
 import { isServerMessage, pgFields } from './pg-fields.js'
 import type { ProxyDatabase } from './proxy-database.js'
@@ -159,6 +160,9 @@ interface PlanFacts {
 
 export class Engine {
   private readonly pools = new Map<string, ConnectionPool>()
+  /** per cluster name: the cluster object last used and the pools it opened (closed when it is reloaded) */
+  private readonly clusterPools = new Map<string, { cluster: Cluster; pools: Set<string> }>()
+  private ended = false
   private readonly facts = new WeakMap<RoutingPlan, PlanFacts>()
   /** cluster → user → partition connect string → the string opened */
   private readonly connectStrings = new WeakMap<Cluster, Map<string, Map<string, string>>>()
@@ -650,6 +654,12 @@ export class Engine {
   }
 
   private pool(connectString: string, cluster: Cluster): ConnectionPool {
+    if (this.ended) {
+      throw new PlProxyError('this proxy has ended (end() was called): create a new one with createProxy()', {
+        code: '08003',
+      })
+    }
+    this.notePool(cluster, connectString)
     let pool = this.pools.get(connectString)
     const lifetimeMs = cluster.config.connectionLifetime > 0 ? cluster.config.connectionLifetime * 1000 : 0
     if (!pool) {
@@ -679,7 +689,18 @@ export class Engine {
     options: CallOptions,
   ): Promise<RemoteResult> {
     const fn = label(plan)
-    const pool = this.pool(conn.connectString, routed.cluster)
+    let pool: ConnectionPool
+    try {
+      pool = this.pool(conn.connectString, routed.cluster)
+    } catch (e) {
+      if (!(e instanceof ConnectStringError)) throw e
+      // libpq rejects the string before connecting: PQconnectStart fails
+      const database = /(?:^|\s)dbname\s*=\s*'?([^'\s]*)/.exec(conn.connectString)?.[1] ?? ''
+      throw functionError(fn, `[${database}] PQconnectStart: ${e.message}\n`, {
+        partition: { partitions: conn.partitions, connectString: e.connectString, database },
+        cause: e,
+      })
+    }
     const database = String(pool.config.database ?? pool.config.user ?? '')
     const partition = {
       partitions: conn.partitions,
@@ -699,28 +720,20 @@ export class Engine {
         if (e.why === 'timeout') throw functionError(fn, 'query timeout', { partition })
         throw canceledError(options.signal?.reason)
       }
-      if (isServerMessage(e)) {
-        // an error during connection startup (FATAL) is a connection failure, not a remote query error
-        if ((e as { severity?: string }).severity === 'FATAL' && !(e as { position?: string }).position) {
-          const where = pool.config.host?.startsWith('/')
-            ? `on socket "${pool.config.host}/.s.PGSQL.${pool.config.port ?? 5432}"`
-            : `at "${pool.config.host ?? 'localhost'}", port ${pool.config.port ?? 5432}`
-          throw functionError(
-            fn,
-            // libpq's messages end with a newline, and PL/Proxy keeps it
-            `[${database}] PQconnectPoll: connection to server ${where} failed: FATAL:  ${e.message}\n`,
-            {
-              partition,
-              cause: e,
-            },
-          )
-        }
-        throw remoteError(fn, database, pgFields(e), partition)
+      if (e instanceof ConnectFailed) {
+        const cause = e.cause
+        const where = pool.config.host?.startsWith('/')
+          ? `on socket "${pool.config.host}/.s.PGSQL.${pool.config.port ?? 5432}"`
+          : `at "${pool.config.host ?? 'localhost'}", port ${pool.config.port ?? 5432}`
+        // libpq's messages end with a newline, and PL/Proxy keeps it
+        const text = isServerMessage(cause)
+          ? `connection to server ${where} failed: ${cause.severity ?? 'FATAL'}:  ${cause.message}`
+          : connectFailure(pool, cause)
+        throw functionError(fn, `[${database}] PQconnectPoll: ${text}\n`, { partition, cause })
       }
-      throw functionError(fn, `[${database}] PQconnectPoll: ${connectFailure(pool, e)}\n`, {
-        partition,
-        cause: e,
-      })
+      if (isServerMessage(e)) throw remoteError(fn, database, pgFields(e), partition)
+      // the connection broke mid-query (socket closed): libpq reports it on the result
+      throw functionError(fn, `[${database}] ${(e as Error).message ?? String(e)}`, { partition, cause: e })
     }
   }
 
@@ -787,7 +800,30 @@ export class Engine {
     })
   }
 
+  /**
+   * A reloaded cluster (new version, changed server) closes every connection
+   * the previous definition opened, as PL/Proxy does on reload.
+   */
+  private notePool(cluster: Cluster, connectString: string): void {
+    const key = `${cluster.source}\u0000${cluster.name}`
+    let entry = this.clusterPools.get(key)
+    if (entry && entry.cluster !== cluster) {
+      for (const old of entry.pools) {
+        const pool = this.pools.get(old)
+        this.pools.delete(old)
+        pool?.end().catch(() => {})
+      }
+      entry = undefined
+    }
+    if (!entry) {
+      entry = { cluster, pools: new Set() }
+      this.clusterPools.set(key, entry)
+    }
+    entry.pools.add(connectString)
+  }
+
   async end(): Promise<void> {
+    this.ended = true
     const pools = [...this.pools.values()]
     this.pools.clear()
     await Promise.all(pools.map((p) => p.end()))

@@ -6,11 +6,16 @@
 import type { PlanArgument, RoutingPlan } from '../compiler/index.js'
 import { PlProxyError } from './errors.js'
 
-function splitQualified(name: string): { schema?: string; name: string } {
+/**
+ * `schema.name`, `"Quoted"`, or a bare name. Quoted parts are exact; bare
+ * ones are taken as written, then case-folded as PostgreSQL folds them.
+ */
+function splitQualified(name: string): { schema?: string; name: string; quoted: boolean } {
   const m = /^("(?:[^"]|"")+"|[^."]+)\.("(?:[^"]|"")+"|[^."]+)$/.exec(name)
   const unquote = (s: string) => (s.startsWith('"') ? s.slice(1, -1).replace(/""/g, '"') : s.toLowerCase())
-  if (m) return { schema: unquote(m[1]!), name: unquote(m[2]!) }
-  return { name: name.startsWith('"') && name.endsWith('"') ? unquote(name) : name }
+  if (m) return { schema: unquote(m[1]!), name: unquote(m[2]!), quoted: m[2]!.startsWith('"') }
+  const quoted = name.length > 1 && name.startsWith('"') && name.endsWith('"')
+  return { name: quoted ? unquote(name) : name, quoted }
 }
 
 export function inArguments(plan: RoutingPlan): PlanArgument[] {
@@ -51,15 +56,17 @@ export class FunctionTable {
    */
   find(name: string, given: number | readonly string[], searchPath: readonly string[]): RoutingPlan {
     const q = splitQualified(name)
-    let candidates = this.byName.get(q.name) ?? this.byName.get(q.name.toLowerCase()) ?? []
+    let candidates =
+      this.byName.get(q.name) ?? (q.quoted ? undefined : this.byName.get(q.name.toLowerCase())) ?? []
     if (q.schema !== undefined) candidates = candidates.filter((p) => p.function.schema === q.schema)
-    else {
-      const onPath = searchPath.find((s) => candidates.some((p) => p.function.schema === s))
-      const schemas = new Set(candidates.map((p) => p.function.schema))
-      if (onPath !== undefined) candidates = candidates.filter((p) => p.function.schema === onPath)
-      else if (schemas.size > 1) candidates = []
+    let fitting = candidates.filter((p) => accepts(p, given))
+    if (q.schema === undefined) {
+      // the first schema on the path with a function that takes these arguments wins, as in PostgreSQL
+      const onPath = searchPath.find((s) => fitting.some((p) => p.function.schema === s))
+      const schemas = new Set(fitting.map((p) => p.function.schema))
+      if (onPath !== undefined) fitting = fitting.filter((p) => p.function.schema === onPath)
+      else if (schemas.size > 1) fitting = []
     }
-    const fitting = candidates.filter((p) => accepts(p, given))
     const shown =
       typeof given === 'number'
         ? Array(given).fill('unknown').join(', ')

@@ -70,11 +70,15 @@ function isPowerOfTwo(n: number): boolean {
   return n > 0 && (n & (n - 1)) === 0
 }
 
-/** C atoi: leading whitespace, sign, digits; anything else ends it; no digits → 0. */
+/** glibc atoi: strtol (leading whitespace, sign, digits; saturating at the 64-bit range), truncated to int. */
 export function atoi(s: string): number {
   const m = /^[ \t\n\v\f\r]*([+-]?[0-9]+)/.exec(s)
   if (!m) return 0
-  return Number(BigInt.asIntN(32, BigInt(m[1]!)))
+  let v = BigInt(m[1]!)
+  const max = 2n ** 63n - 1n
+  if (v > max) v = max
+  else if (v < -max - 1n) v = -max - 1n
+  return Number(BigInt.asIntN(32, v))
 }
 
 function validateClusterOption(name: string, value: string, optionIndex: number): ValidatorError | undefined {

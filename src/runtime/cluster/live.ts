@@ -80,7 +80,7 @@ export class LiveClusterSource {
     if (cached && this.fresh(cached.checkedAt)) return cached.server
     const r = await this.db.query(
       `select s.srvoptions::text, w.fdwoptions::text, pg_get_userbyid(s.srvowner),
-              (select string_agg(coalesce(nullif(a.grantee, 0)::regrole::text, 'public'), ',')
+              (select string_agg(case when a.grantee = 0 then 'public' else pg_get_userbyid(a.grantee)::text end, ',')
                  from aclexplode(s.srvacl) a where a.privilege_type = 'USAGE')
          from pg_foreign_server s join pg_foreign_data_wrapper w on w.oid = s.srvfdw
         where s.srvname = $1`,

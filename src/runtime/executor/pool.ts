@@ -28,6 +28,13 @@ export interface PooledConnection {
   onNotice?: (notice: NoticeMessage) => void
 }
 
+/** A connection attempt given up because the caller's signal aborted. */
+export class ConnectAborted extends Error {
+  constructor() {
+    super('connection attempt aborted')
+  }
+}
+
 interface Waiter {
   resolve: (c: PooledConnection) => void
   reject: (e: unknown) => void
@@ -83,7 +90,7 @@ export class ConnectionPool {
           const i = this.waiters.indexOf(waiter)
           if (i >= 0) {
             this.waiters.splice(i, 1)
-            reject(signal.reason)
+            reject(new ConnectAborted())
           }
         },
         { once: true },
@@ -110,22 +117,51 @@ export class ConnectionPool {
     client.on('end', () => {
       conn.broken = true
     })
-    client.on('notice', (n) => conn.onNotice?.(n))
-    const abort = () => {
-      client.end().catch(() => {})
+    client.on('notice', (n) => {
+      try {
+        conn.onNotice?.(n)
+      } catch (e) {
+        // a listener's own failure must not break the connection or the call
+        process.emitWarning(`plproxy-ts: the notice listener threw: ${(e as Error).message ?? String(e)}`)
+      }
+    })
+    const connecting = client.connect()
+    if (!signal) {
+      try {
+        await connecting
+        return conn
+      } catch (e) {
+        this.connectFailed(client)
+        throw e
+      }
     }
-    signal?.addEventListener('abort', abort, { once: true })
+    // libpq-style abort of a connection attempt: give up at once, close it whenever it settles
+    let onAbort: (() => void) | undefined
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new ConnectAborted())
+      if (signal.aborted) onAbort()
+      else signal.addEventListener('abort', onAbort, { once: true })
+    })
     try {
-      await client.connect()
+      await Promise.race([connecting, aborted])
       return conn
     } catch (e) {
-      this.open--
-      this.wakeWaiter()
-      client.end().catch(() => {})
+      if (e instanceof ConnectAborted) {
+        connecting.then(
+          () => this.connectFailed(client),
+          () => this.connectFailed(client),
+        )
+      } else this.connectFailed(client)
       throw e
     } finally {
-      signal?.removeEventListener('abort', abort)
+      if (onAbort) signal.removeEventListener('abort', onAbort)
     }
+  }
+
+  private connectFailed(client: pg.Client): void {
+    this.open--
+    this.wakeWaiter()
+    client.end().catch(() => {})
   }
 
   /** Returns a connection; a broken or expired one is closed instead. */

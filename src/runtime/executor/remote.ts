@@ -5,7 +5,7 @@
  */
 import type pg from 'pg'
 import type { NoticeMessage } from 'pg-protocol/dist/messages.js'
-import type { ConnectionPool, PooledConnection } from './pool.js'
+import { ConnectAborted, type ConnectionPool, type PooledConnection } from './pool.js'
 
 export interface RemoteColumn {
   readonly name: string
@@ -22,6 +22,13 @@ export interface RemoteOptions {
   /** ms; ≤ 0 = none */
   readonly queryTimeoutMs: number
   readonly onNotice?: (notice: NoticeMessage) => void
+}
+
+/** The partition could not be connected to (the cause is node-postgres's or the server's error). */
+export class ConnectFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super((cause as Error)?.message ?? String(cause))
+  }
 }
 
 /** How a remote query ended when it did not return rows. */
@@ -41,7 +48,13 @@ export async function runRemote(
   options: RemoteOptions,
 ): Promise<RemoteResult> {
   if (options.signal?.aborted) throw new RemoteInterrupted('abort')
-  const conn: PooledConnection = await pool.acquire(options.signal)
+  let conn: PooledConnection
+  try {
+    conn = await pool.acquire(options.signal)
+  } catch (e) {
+    if (e instanceof ConnectAborted || options.signal?.aborted) throw new RemoteInterrupted('abort')
+    throw new ConnectFailed(e)
+  }
   conn.onNotice = options.onNotice
   let interrupted: RemoteInterrupted | undefined
   let cancelSent: Promise<void> | undefined

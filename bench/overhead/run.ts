@@ -93,7 +93,9 @@ try {
   for (let r = 0; r < runs; r++) {
     for (const [name, t] of Object.entries(targets)) {
       log(`run ${r + 1}/${runs}: ${name}`)
-      ;(results[name] ??= []).push(await load(t))
+      const list = results[name] ?? []
+      list.push(await load(t))
+      results[name] = list
     }
   }
   await proxy.end()

@@ -29,7 +29,9 @@ describe('plproxy demo', () => {
     let stderr = ''
     const code = await runCli(['demo', '--partitions', '3'], {
       stdout: () => {},
-      stderr: (t) => void (stderr += t),
+      stderr: (t) => {
+        stderr += t
+      },
     })
     expect(code).toBe(2)
     expect(stderr).toBe("plproxy: --partitions must be a power of 2 (PL/Proxy's rule), got 3\n")

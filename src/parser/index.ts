@@ -4,6 +4,7 @@
  * imported.
  */
 export * from './body/index.js'
+export * from './client/index.js'
 export type { Diagnostic, Severity } from './diagnostic.js'
 export * from './script/index.js'
 export { SourceFile, type SourcePosition } from './source-file.js'

@@ -3,7 +3,7 @@
  * with [a-z_], has only [a-z0-9_], and is not a keyword outside the
  * "unreserved" category; otherwise it is double-quoted with `"` doubled.
  */
-import { COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS } from './keywords.js'
+import { COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS } from '../../parser/keywords.js'
 
 const QUOTED_KEYWORDS = new Set([...COL_NAME_KEYWORDS, ...TYPE_FUNC_NAME_KEYWORDS, ...RESERVED_KEYWORDS])
 const SAFE = /^[a-z_][a-z0-9_]*$/

@@ -1,0 +1,89 @@
+/**
+ * What a client of the wire server sends, as plproxy-ts needs to see it:
+ * calls of functions in the shapes a proxy function is called in, and
+ * everything else (kept as text, to be forwarded to the proxy database).
+ */
+import type { TypeReference } from '../script/model.js'
+
+/** The kind of a constant as PostgreSQL's parser types it (`make_const`). */
+export type ConstantKind = 'integer' | 'bigint' | 'numeric' | 'string' | 'boolean' | 'null'
+
+export type ClientArgument =
+  /** `42`, `-1.5`, `'text'`, `true`, `NULL`: the value as PostgreSQL's text (`t`/`f` for booleans) */
+  | { readonly kind: 'Constant'; readonly value: string | null; readonly constant: ConstantKind }
+  /** `$n` (1-based) */
+  | { readonly kind: 'Parameter'; readonly number: number }
+  /** `x::type`, `CAST(x AS type)`, `type 'literal'` */
+  | { readonly kind: 'Cast'; readonly argument: ClientArgument; readonly type: TypeReference }
+
+export interface ClientCallArgument {
+  /** `name => value` */
+  readonly name?: string
+  readonly value: ClientArgument
+}
+
+export interface SelectedColumn {
+  /** the function's output column it names */
+  readonly column: string
+  /** the result column's name (`AS label`, else the column) */
+  readonly label: string
+}
+
+export interface ColumnDefinition {
+  readonly name: string
+  readonly type: TypeReference
+}
+
+/**
+ * `SELECT f(args) [AS label]` (context `scalar`) or
+ * `SELECT * | cols FROM f(args) [AS alias [(cols | col type, …)]]` (context `from`).
+ */
+export interface FunctionCallStatement {
+  readonly kind: 'FunctionCall'
+  readonly schema?: string
+  readonly name: string
+  readonly arguments: readonly ClientCallArgument[]
+  readonly context: 'scalar' | 'from'
+  /** scalar context: the result column's name (the function's name unless `AS label`) */
+  readonly label?: string
+  /** from context: `*` or the columns selected */
+  readonly select?: 'star' | readonly SelectedColumn[]
+  readonly alias?: string
+  /** `AS t(a, b)`: new names for the output columns, in order */
+  readonly columnAliases?: readonly string[]
+  /** `AS t(a int, b text)`: the column definition list of a RECORD function */
+  readonly columnDefinitions?: readonly ColumnDefinition[]
+  /** the statement's text */
+  readonly text: string
+}
+
+/** Any other statement: forwarded as it is. */
+export interface OtherStatement {
+  readonly kind: 'Other'
+  readonly text: string
+  /** PostgreSQL's parse-node name (`SelectStmt`, `TransactionStmt`, `VariableSetStmt`, …) */
+  readonly node: string
+  // biome-ignore lint/suspicious/noExplicitAny: libpg-query parse trees are untyped JSON
+  readonly tree: any
+  /** every function name called anywhere in it, as `name` or `schema.name` */
+  readonly calledFunctions: readonly string[]
+  /** for a SELECT naming a function in a shape plproxy-ts does not run: why */
+  readonly unsupportedCall?: string
+}
+
+export interface EmptyStatement {
+  readonly kind: 'Empty'
+}
+
+export type ClientStatement = FunctionCallStatement | OtherStatement
+
+/** A statement PostgreSQL's parser rejects: its message and 1-based character position. */
+export class ClientSyntaxError extends Error {
+  override readonly name = 'ClientSyntaxError'
+  constructor(
+    message: string,
+    readonly position: number | undefined,
+  ) {
+    super(message)
+  }
+}

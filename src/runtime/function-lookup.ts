@@ -46,6 +46,12 @@ export class FunctionTable {
     }
   }
 
+  /** The functions called `name` (exact, then case-folded unless quoted), in `schema` when given. */
+  named(name: string, schema?: string): RoutingPlan[] {
+    const list = this.byName.get(name) ?? []
+    return schema === undefined ? list : list.filter((p) => p.function.schema === schema)
+  }
+
   all(): RoutingPlan[] {
     return [...this.byName.values()].flat()
   }

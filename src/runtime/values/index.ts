@@ -10,6 +10,7 @@ export {
   printArrayLiteral,
   quoteArrayElement,
 } from './array-literal.js'
+export { binaryToText, textToBinary } from './binary.js'
 export {
   type DecodeOptions,
   decodeValue,

@@ -21,7 +21,14 @@ export {
   validatePlproxyOptions,
 } from './catalog/fdw-validator.js'
 export { quoteIdent, quoteQualified } from './catalog/quote-ident.js'
-export { builtinType, resolveTypeReference, TypeRegistry, typeKey } from './catalog/type-registry.js'
+export {
+  builtinType,
+  builtinTypeKeyByOid,
+  builtinTypeLength,
+  resolveTypeReference,
+  TypeRegistry,
+  typeKey,
+} from './catalog/type-registry.js'
 export { baseTypeOf, type PlanType, sameType, type TypeKind } from './catalog/types.js'
 export { type CompileOptions, type CompileResult, compileScripts, compileScriptsSync } from './compile.js'
 export { type CompiledFunction, compileFunction } from './compile-function.js'

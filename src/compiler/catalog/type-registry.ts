@@ -77,6 +77,20 @@ export function builtinType(typname: string): TypeEntry | undefined {
   return BUILTINS.get(typeKey('pg_catalog', typname))
 }
 
+const BUILTIN_BY_OID: ReadonlyMap<number, { key: string; typlen: number }> = new Map(
+  BUILTIN_TYPE_ROWS.map(([name, oid, , typlen]) => [oid, { key: typeKey('pg_catalog', name), typlen }]),
+)
+
+/** The registry key (`pg_catalog.int4`) of a built-in type's OID. */
+export function builtinTypeKeyByOid(oid: number): string | undefined {
+  return BUILTIN_BY_OID.get(oid)?.key
+}
+
+/** pg_type.typlen of a built-in type (-1 varlena, -2 cstring), for RowDescription. */
+export function builtinTypeLength(oid: number): number | undefined {
+  return BUILTIN_BY_OID.get(oid)?.typlen
+}
+
 /** PostgreSQL's array type name: `_` + name (truncated to 63 bytes), more `_` on collision. */
 function arrayTypeName(typname: string, exists: (name: string) => boolean): string {
   let name = `_${typname}`

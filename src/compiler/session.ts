@@ -60,16 +60,17 @@ export class CompilerSession {
 
   /**
    * Applies one script as a new psql session (first database, default
-   * search_path). Needs loadPostgresParser() to have resolved.
+   * search_path and user unless given: a wire client's session has its
+   * own). Needs loadPostgresParser() to have resolved.
    */
-  apply(input: ScriptInput): AppliedScript {
+  apply(input: ScriptInput, session: { searchPath?: readonly string[]; user?: string } = {}): AppliedScript {
     const read = readScriptSync(input, {
       includeResolver: this.options.includeResolver,
       variables: this.options.variables,
     })
     for (const [name, file] of read.files) this.files.set(name, file)
     this.readerDiagnostics.push(...read.diagnostics)
-    this.builder.startSession().apply(read.operations)
+    this.builder.startSession(session).apply(read.operations)
     const built = this.builder.result().diagnostics
     const fresh = built.slice(this.seenDiagnostics)
     this.seenDiagnostics = built.length

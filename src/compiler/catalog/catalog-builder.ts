@@ -100,11 +100,15 @@ export class CatalogBuilder {
     return db
   }
 
-  /** A new psql session: the first database, default search_path, the configured user. */
-  startSession(): this {
+  /**
+   * A new psql session: the first database, default search_path (or the
+   * one given), the configured user (or the one given).
+   */
+  startSession(session: { searchPath?: readonly string[]; user?: string } = {}): this {
     this.db = this.database('')
-    this.searchPath = [...DEFAULT_SEARCH_PATH]
-    this.user = this.options.user
+    this.searchPath = session.searchPath ? [...session.searchPath] : [...DEFAULT_SEARCH_PATH]
+    this.user = session.user ?? this.options.user
+    this.pathCache = undefined
     return this
   }
 

@@ -10,7 +10,7 @@
  * default.
  */
 import { execFile, execFileSync } from 'node:child_process'
-import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,6 +26,11 @@ export interface PgClusterOptions {
   settings?: Record<string, string | number | boolean>
   /** prefix of the temporary directory name */
   name?: string
+  /**
+   * pg_hba.conf lines put before initdb's `trust` lines (the first matching
+   * line wins), e.g. `host all md5user 127.0.0.1/32 md5`
+   */
+  hba?: readonly string[]
 }
 
 export interface PgCluster {
@@ -146,6 +151,11 @@ export async function startPgCluster(options: PgClusterOptions = {}): Promise<Pg
   const confPath = join(dataDir, 'postgresql.auto.conf')
   writeFileSync(confPath, `${conf}\n`)
   if (ids) chownSync(confPath, ids.uid, ids.gid)
+  if (options.hba?.length) {
+    const hbaPath = join(dataDir, 'pg_hba.conf')
+    writeFileSync(hbaPath, `${options.hba.join('\n')}\n${readFileSync(hbaPath, 'utf8')}`)
+    if (ids) chownSync(hbaPath, ids.uid, ids.gid)
+  }
 
   const logFile = join(dir, 'postmaster.log')
   const [ctlCmd, ctlArgs] = asClusterOwner(join(PG_BIN, 'pg_ctl'), [

@@ -12,7 +12,7 @@ import {
   maskPassword,
   parseConnectString,
   sqlmedConnectString,
-  toNodePostgresConfig,
+  toWireOptions,
   withUser,
 } from './cluster/connect-string.js'
 import { ClusterError } from './cluster/errors.js'
@@ -24,6 +24,7 @@ import {
   canceledError,
   type FunctionLabel,
   functionError,
+  type PartitionRef,
   PlProxyError,
   type ProxyNotice,
   remoteError,
@@ -93,6 +94,24 @@ export interface RoutedCall {
   readonly connections: readonly RoutedConnection[]
   readonly sql: string
   readonly result: ResultSet['columns']
+}
+
+/** How a partition's result columns map to a plan's (cached per field list). */
+interface ResultMapping {
+  readonly plan: RoutingPlan
+  readonly columns: ResultSet['columns']
+  /** local column i comes from remote column map[i] */
+  readonly map: readonly number[]
+  readonly identity: boolean
+  /** natively read columns whose remote type differs */
+  readonly convert: readonly number[]
+  /** columns to read again on the partition (readOnPartition) */
+  readonly foreign: readonly number[]
+}
+
+function hasNull(args: readonly (string | null)[]): boolean {
+  for (let i = 0; i < args.length; i++) if (args[i] === null) return true
+  return false
 }
 
 /** The value a strict function returns for a NULL argument. */
@@ -166,6 +185,10 @@ export class Engine {
   private readonly facts = new WeakMap<RoutingPlan, PlanFacts>()
   /** cluster → user → partition connect string → the string opened */
   private readonly connectStrings = new WeakMap<Cluster, Map<string, Map<string, string>>>()
+  /** remote field list → how it maps to a plan's columns */
+  private readonly mappings = new WeakMap<RemoteResult['fields'], ResultMapping>()
+  /** cluster → its key in clusterPools */
+  private readonly clusterKeys = new WeakMap<Cluster, string>()
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -617,29 +640,39 @@ export class Engine {
     args: readonly (string | null)[],
     options: CallOptions = {},
   ): Promise<ResultSet> {
-    const columns = this.resultColumns(plan, options.columns)
-    if (plan.function.strict && args.some((a) => a === null)) {
+    // static plans share one columns array (read-only)
+    const columns = this.factsOf(plan).columns ?? this.resultColumns(plan, options.columns)
+    if (plan.function.strict && hasNull(args)) {
       if (plan.deferredError)
         throw new PlProxyError(plan.deferredError.message, { code: plan.deferredError.sqlstate })
       return nullResult(plan, columns)
     }
     if (options.signal?.aborted) throw canceledError(options.signal.reason)
-    const routed = await this.route(plan, args, options)
-    const settled = await Promise.allSettled(
-      routed.connections.map((c) => this.runOn(plan, routed, c, options)),
-    )
-    const rows: (string | null)[][] = []
-    for (const s of settled) {
-      if (s.status === 'rejected') throw s.reason
-    }
-    for (const [i, s] of settled.entries()) {
-      const result = (s as PromiseFulfilledResult<RemoteResult>).value
-      const conn = routed.connections[i]!
-      const mapped = this.mapResult(plan, columns, result, conn)
-      for (const column of foreignColumns(columns, result.fields, mapped.map)) {
-        await this.readOnPartition(plan, routed, conn, columns[column]!.type, mapped.rows, column)
+    const route = this.route(plan, args, options)
+    const routed = route instanceof Promise ? await route : route
+    const connections = routed.connections
+    let results: RemoteResult[]
+    if (connections.length === 1) {
+      // one connection: what allSettled would give, without it
+      results = [await this.runOn(plan, routed, connections[0]!, options)]
+    } else {
+      const settled = await Promise.allSettled(connections.map((c) => this.runOn(plan, routed, c, options)))
+      for (const s of settled) {
+        if (s.status === 'rejected') throw s.reason
       }
-      for (const row of mapped.rows) rows.push(row)
+      results = settled.map((s) => (s as PromiseFulfilledResult<RemoteResult>).value)
+    }
+    let rows: (string | null)[][] = []
+    for (let i = 0; i < results.length; i++) {
+      const result = results[i]!
+      const conn = connections[i]!
+      const mapping = this.resultMapping(plan, columns, result.fields)
+      const mapped = readAsLocal(columns, mapping, result.rows)
+      for (const column of mapping.foreign) {
+        await this.readOnPartition(plan, routed, conn, columns[column]!.type, mapped, column)
+      }
+      if (results.length === 1) rows = mapped
+      else for (const row of mapped) rows.push(row)
     }
     if (!plan.function.returnsSet && rows.length !== 1) {
       throw functionError(
@@ -663,20 +696,13 @@ export class Engine {
     let pool = this.pools.get(connectString)
     const lifetimeMs = cluster.config.connectionLifetime > 0 ? cluster.config.connectionLifetime * 1000 : 0
     if (!pool) {
-      const config = toNodePostgresConfig(
-        parseConnectString(connectString),
-        this.options.environment,
-        BUILTINS,
-      )
+      const config = toWireOptions(parseConnectString(connectString), this.options.environment, BUILTINS)
       pool = new ConnectionPool(
-        {
-          ...config,
-          connectionTimeoutMillis: config.connectionTimeoutMillis ?? this.options.pool.connectTimeoutMs,
-        },
+        { ...config, connectTimeoutMs: config.connectTimeoutMs ?? this.options.pool.connectTimeoutMs },
         { max: this.options.pool.max, lifetimeMs, idleTimeoutMs: this.options.pool.idleTimeoutMs },
       )
       this.pools.set(connectString, pool)
-    } else {
+    } else if (pool.lifetimeMs !== lifetimeMs) {
       pool.configure({ lifetimeMs })
     }
     return pool
@@ -702,10 +728,15 @@ export class Engine {
       })
     }
     const database = String(pool.config.database ?? pool.config.user ?? '')
-    const partition = {
-      partitions: conn.partitions,
-      connectString: maskPassword(conn.connectString),
-      database,
+    // built when an error or a notice needs it (masking parses the string)
+    let partitionRef: PartitionRef | undefined
+    const partitionOf = (): PartitionRef => {
+      partitionRef ??= {
+        partitions: conn.partitions,
+        connectString: maskPassword(conn.connectString),
+        database,
+      }
+      return partitionRef
     }
     const onNotice = this.options.onNotice
     try {
@@ -713,9 +744,12 @@ export class Engine {
         signal: options.signal,
         queryTimeoutMs:
           routed.cluster.config.queryTimeout > 0 ? routed.cluster.config.queryTimeout * 1000 : 0,
-        onNotice: onNotice ? (n) => onNotice(remoteNotice(fn, database, pgFields(n), partition)) : undefined,
+        onNotice: onNotice
+          ? (n) => onNotice(remoteNotice(fn, database, pgFields(n), partitionOf()))
+          : undefined,
       })
     } catch (e) {
+      const partition = partitionOf()
       if (e instanceof RemoteInterrupted) {
         if (e.why === 'timeout') throw functionError(fn, 'query timeout', { partition })
         throw canceledError(options.signal?.reason)
@@ -737,36 +771,48 @@ export class Engine {
     }
   }
 
-  /** Matches remote columns to the function's (spec §3.7) and returns the rows in local column order. */
-  private mapResult(
+  /**
+   * Matches remote columns to the function's (spec §3.7): where each local
+   * column comes from, which values to read again as the local type.
+   * Cached per remote field list (a connection reuses one per statement).
+   */
+  private resultMapping(
     plan: RoutingPlan,
     columns: ResultSet['columns'],
-    result: RemoteResult,
-    conn: RoutedConnection,
-  ): { map: readonly number[]; rows: (string | null)[][] } {
+    fields: RemoteResult['fields'],
+  ): ResultMapping {
+    const cached = this.mappings.get(fields)
+    if (cached !== undefined && cached.plan === plan && cached.columns === columns) return cached
     const fn = label(plan)
     const r = plan.result
+    let map: readonly number[]
     if (r.kind === 'ScalarResult') {
-      if (result.fields.length !== 1) throw functionError(fn, 'single field function but got record')
-      return { map: [0], rows: readAsLocal(columns, result.fields, [0], result.rows) }
+      if (fields.length !== 1) throw functionError(fn, 'single field function but got record')
+      map = [0]
+    } else {
+      const wanted =
+        r.kind === 'CompositeResult'
+          ? r.columns.filter((c) => !c.dropped).map((c) => c.name)
+          : columns.map((c) => c.name)
+      if (fields.length < wanted.length) throw functionError(fn, 'Got too few fields from remote end')
+      if (fields.length > wanted.length) throw functionError(fn, 'Got too many fields from remote end')
+      map = wanted.map((name, i) => {
+        if (fields[i]?.name === name) return i
+        const j = fields.findIndex((f) => f.name === name)
+        if (j < 0) throw functionError(fn, `Field ${name} does not exists in result`)
+        return j
+      })
     }
-    const wanted =
-      r.kind === 'CompositeResult'
-        ? r.columns.filter((c) => !c.dropped).map((c) => c.name)
-        : columns.map((c) => c.name)
-    if (result.fields.length < wanted.length) throw functionError(fn, 'Got too few fields from remote end')
-    if (result.fields.length > wanted.length) throw functionError(fn, 'Got too many fields from remote end')
-    const map = wanted.map((name, i) => {
-      if (result.fields[i]?.name === name) return i
-      const j = result.fields.findIndex((f) => f.name === name)
-      if (j < 0) throw functionError(fn, `Field ${name} does not exists in result`)
-      return j
-    })
-    void conn
-    const rows = map.every((j, i) => j === i)
-      ? result.rows
-      : result.rows.map((row) => map.map((j) => row[j] ?? null))
-    return { map, rows: readAsLocal(columns, result.fields, map, rows) }
+    const mapping: ResultMapping = {
+      plan,
+      columns,
+      map,
+      identity: map.every((j, i) => j === i),
+      convert: convertedColumns(columns, fields, map),
+      foreign: foreignColumns(columns, fields, map),
+    }
+    this.mappings.set(fields, mapping)
+    return mapping
   }
 
   /**
@@ -805,7 +851,11 @@ export class Engine {
    * the previous definition opened, as PL/Proxy does on reload.
    */
   private notePool(cluster: Cluster, connectString: string): void {
-    const key = `${cluster.source}\u0000${cluster.name}`
+    let key = this.clusterKeys.get(cluster)
+    if (key === undefined) {
+      key = `${cluster.source}\u0000${cluster.name}`
+      this.clusterKeys.set(cluster, key)
+    }
     let entry = this.clusterPools.get(key)
     if (entry && entry.cluster !== cluster) {
       for (const old of entry.pools) {
@@ -839,16 +889,12 @@ export class Engine {
  */
 function readAsLocal(
   columns: ResultSet['columns'],
-  fields: RemoteResult['fields'],
-  map: readonly number[],
-  rows: (string | null)[][],
+  mapping: ResultMapping,
+  remoteRows: (string | null)[][],
 ): (string | null)[][] {
-  const convert: number[] = []
-  columns.forEach((c, i) => {
-    const remote = fields[map[i]!]?.typeOid
-    const local = resultTypeOid(c.type)
-    if (remote !== local && nativeTypeOf(c.type) !== undefined) convert.push(i)
-  })
+  const map = mapping.map
+  const rows = mapping.identity ? remoteRows : remoteRows.map((row) => map.map((j) => row[j] ?? null))
+  const convert = mapping.convert
   if (!convert.length) return rows
   return rows.map((row) => {
     const out = [...row]
@@ -858,6 +904,21 @@ function readAsLocal(
     }
     return out
   })
+}
+
+/** Columns read natively whose remote type differs from the local one: their values are read again. */
+function convertedColumns(
+  columns: ResultSet['columns'],
+  fields: RemoteResult['fields'],
+  map: readonly number[],
+): number[] {
+  const convert: number[] = []
+  columns.forEach((c, i) => {
+    const remote = fields[map[i]!]?.typeOid
+    const local = resultTypeOid(c.type)
+    if (remote !== local && nativeTypeOf(c.type) !== undefined) convert.push(i)
+  })
+  return convert
 }
 
 /** Columns of built-in types not read natively whose remote type differs from the local one. */

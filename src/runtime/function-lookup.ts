@@ -18,8 +18,16 @@ function splitQualified(name: string): { schema?: string; name: string; quoted: 
   return { name: quoted ? unquote(name) : name, quoted }
 }
 
-export function inArguments(plan: RoutingPlan): PlanArgument[] {
-  return plan.function.arguments.filter((a) => a.inIndex !== undefined)
+const inArgumentsOf = new WeakMap<RoutingPlan, readonly PlanArgument[]>()
+
+/** The IN (and INOUT) arguments, in order; computed once per plan (read-only). */
+export function inArguments(plan: RoutingPlan): readonly PlanArgument[] {
+  let ins = inArgumentsOf.get(plan)
+  if (ins === undefined) {
+    ins = Object.freeze(plan.function.arguments.filter((a) => a.inIndex !== undefined))
+    inArgumentsOf.set(plan, ins)
+  }
+  return ins
 }
 
 function accepts(plan: RoutingPlan, count: number | readonly string[]): boolean {
@@ -37,6 +45,11 @@ function accepts(plan: RoutingPlan, count: number | readonly string[]): boolean 
 
 export class FunctionTable {
   private readonly byName = new Map<string, RoutingPlan[]>()
+  /** `count:name` → the plan found for that search path (calls by position repeat the same few lookups) */
+  private readonly found = new Map<
+    string,
+    { readonly searchPath: readonly string[]; readonly plan: RoutingPlan }
+  >()
 
   constructor(plans: Iterable<RoutingPlan>) {
     for (const plan of plans) {
@@ -61,6 +74,22 @@ export class FunctionTable {
    * of named arguments) means; PostgreSQL's error when there is none.
    */
   find(name: string, given: number | readonly string[], searchPath: readonly string[]): RoutingPlan {
+    if (typeof given !== 'number') return this.lookup(name, given, searchPath)
+    const key = `${given}:${name}`
+    const hit = this.found.get(key)
+    if (hit !== undefined && hit.searchPath === searchPath) return hit.plan
+    const plan = this.lookup(name, given, searchPath)
+    // bounded: names come from callers
+    if (this.found.size >= 1000) this.found.clear()
+    this.found.set(key, { searchPath, plan })
+    return plan
+  }
+
+  private lookup(
+    name: string,
+    given: number | readonly string[],
+    searchPath: readonly string[],
+  ): RoutingPlan {
     const q = splitQualified(name)
     let candidates =
       this.byName.get(q.name) ?? (q.quoted ? undefined : this.byName.get(q.name.toLowerCase())) ?? []

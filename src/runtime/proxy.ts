@@ -36,7 +36,7 @@ import { asPlProxyError, PlProxyError, type ProxyNotice } from './errors.js'
 import { FunctionTable, inArguments } from './function-lookup.js'
 import type { JsFunction } from './local-expression.js'
 import { ProxyDatabase } from './proxy-database.js'
-import { decodeValue, encodeValue, type TypeParsers } from './values/index.js'
+import { encodeValue, resultParser, type TypeParsers } from './values/index.js'
 
 /** SQL text, a file to read (`{ path }`), or text with a name for positions (`{ file, text }`). */
 export type SqlSource = string | { readonly path: string } | ScriptInput
@@ -301,8 +301,18 @@ export async function createProxy(options: ProxyOptions): Promise<PlProxy> {
     onNotice: options.onNotice,
   })
   const table = new FunctionTable(plans)
+  // a value's decoder per result column, once per columns array (static plans share theirs)
+  const decodeOptions = { types: options.types }
+  const parsers = new WeakMap<ResultSet['columns'], ((text: string | null) => unknown)[]>()
+  const parsersOf = (columns: ResultSet['columns']) => {
+    let list = parsers.get(columns)
+    if (list === undefined) {
+      list = columns.map((c) => resultParser(c.type, decodeOptions))
+      parsers.set(columns, list)
+    }
+    return list
+  }
   const searchPath = (options.searchPath ?? ['$user', 'public']).map((s) => (s === '$user' ? user : s))
-  const types = options.types
 
   const callSiteColumns = (
     plan: RoutingPlan,
@@ -354,11 +364,11 @@ export async function createProxy(options: ProxyOptions): Promise<PlProxy> {
       return guard(async () => {
         const plan = lookup(name, args)
         const result = await engine.call(plan, textArgs(plan, args), engineOptions(plan, opts))
+        const columns = result.columns
+        const parse = parsersOf(columns)
         return result.rows.map((row) => {
           const obj: Record<string, unknown> = {}
-          result.columns.forEach((c, i) => {
-            obj[c.name] = decodeValue(c.type, row[i] ?? null, { types })
-          })
+          for (let i = 0; i < columns.length; i++) obj[columns[i]!.name] = parse[i]!(row[i] ?? null)
           return obj as Row
         })
       })

@@ -1,12 +1,16 @@
 import { existsSync } from 'node:fs'
-import { userInfo } from 'node:os'
+import { homedir, userInfo } from 'node:os'
+import { join } from 'node:path'
 /**
  * libpq connection strings as PL/Proxy handles them: parsing (libpq's `conninfo_parse`
  * and `conninfo_uri_parse_options`, PostgreSQL 15), the `user=` / user-mapping rules of
  * PL/Proxy 2.10+ (spec §5.5), password masking for messages, and the translation to a
- * node-postgres client config with libpq's environment and built-in defaults.
+ * node-postgres client config or to a WireConnection's options, with libpq's environment
+ * and built-in defaults.
  */
 import type { ClientConfig } from 'pg'
+import type { SslMode, WireCredentials, WireOptions } from '../wire/connection.js'
+import { passwordFromFile } from './pgpass.js'
 
 /**
  * Keyword → value, as libpq would store them; a repeated keyword keeps its last value.
@@ -480,34 +484,42 @@ const ENVIRONMENT_VARIABLES: Readonly<Record<string, string>> = {
   client_encoding: 'PGCLIENTENCODING',
   sslmode: 'PGSSLMODE',
   service: 'PGSERVICE',
+  passfile: 'PGPASSFILE',
 }
 
 const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const
 
-/**
- * A node-postgres `ClientConfig` that connects where libpq would connect with these
- * options. Each setting comes from the string, else from libpq's environment variable in
- * `env` (an empty string set either way still counts as given, as in libpq), else from
- * libpq's built-in default: host = the unix-socket directory, port 5432, user = the OS
- * user, dbname = the user. `host`, `port`, `database`, `user` and `ssl` are always set
- * (when known) so that node-postgres does not consult `process.env` itself.
- *
- * Mapped: host (a `/…` host is a socket directory; hostaddr wins for the address),
- * port, dbname, user, password (PGPASSWORD; otherwise node-postgres' own .pgpass
- * lookup), connect_timeout (seconds, at least 2 as in libpq; libpq's asynchronous
- * connect used by PL/Proxy ignores it, we honour it like psql), sslmode (disable, allow,
- * prefer → no TLS, since node-postgres cannot fall back; require → TLS without
- * verification; verify-ca → certificate chain only; verify-full → chain and host name),
- * application_name, fallback_application_name, options, client_encoding (except `auto`),
- * keepalives and keepalives_idle. Other libpq options (sslcert, sslrootcert,
- * target_session_attrs, keepalives_interval, …) have no node-postgres equivalent and are
- * ignored; certificates come from Node's default CA store.
- */
-export function toNodePostgresConfig(
+/** The settings libpq would connect with, from the string, the environment and the built-in defaults. */
+interface LibpqSettings {
+  /** hostaddr when given, else host, else the socket directory */
+  readonly host: string
+  /** host as given (a name or a socket directory), beside hostaddr */
+  readonly hostName: string | undefined
+  readonly hostaddrGiven: boolean
+  readonly port: number
+  readonly user: string | undefined
+  readonly database: string | undefined
+  /** may be '' (given empty) */
+  readonly password: string | undefined
+  /** ms, 0 = none; undefined when not given */
+  readonly connectTimeoutMs: number | undefined
+  readonly sslmode: SslMode
+  readonly applicationName: string | undefined
+  readonly fallbackApplicationName: string | undefined
+  readonly options: string | undefined
+  /** undefined for `auto` */
+  readonly clientEncoding: string | undefined
+  readonly keepAlive: boolean
+  readonly keepAliveInitialDelayMillis: number | undefined
+  /** the password file: passfile, PGPASSFILE, or ~/.pgpass */
+  readonly passfile: string
+}
+
+function libpqSettings(
   options: ConnectOptions,
-  env: LibpqEnvironment = {},
-  builtins: LibpqBuiltins = {},
-): ClientConfig {
+  env: LibpqEnvironment,
+  builtins: LibpqBuiltins,
+): LibpqSettings {
   const masked = formatMasked(options)
   const fail = (message: string): never => {
     throw new ConnectStringError(message, masked)
@@ -544,49 +556,155 @@ export function toNodePostgresConfig(
   const user = nonEmpty(setting('user')) ?? builtins.user
   const database = nonEmpty(setting('dbname')) ?? user
 
-  const config: ClientConfig = { host, port, ssl: false }
-  if (user !== undefined) config.user = user
-  if (database !== undefined) config.database = database
-  const password = setting('password')
-  if (password !== undefined) config.password = password
-
+  let connectTimeoutMs: number | undefined
   const timeout = setting('connect_timeout')
   if (timeout !== undefined) {
     const seconds = parseIntParam(timeout, 'connect_timeout', fail)
-    config.connectionTimeoutMillis = seconds <= 0 ? 0 : Math.max(seconds, 2) * 1000
+    connectTimeoutMs = seconds <= 0 ? 0 : Math.max(seconds, 2) * 1000
   }
 
   const sslmode = setting('sslmode') ?? 'prefer'
   if (!(SSL_MODES as readonly string[]).includes(sslmode)) fail(`invalid sslmode value: "${sslmode}"`)
-  if (sslmode === 'require') {
-    config.ssl = { rejectUnauthorized: false }
-  } else if (sslmode === 'verify-ca') {
-    config.ssl = { rejectUnauthorized: true, checkServerIdentity: () => undefined }
-  } else if (sslmode === 'verify-full') {
-    // with hostaddr the certificate must still match host
-    const name = nonEmpty(hostList)
-    config.ssl = nonEmpty(hostaddrList) !== undefined && name !== undefined ? { servername: name } : true
-  }
 
-  const applicationName = setting('application_name')
-  if (applicationName !== undefined) config.application_name = applicationName
-  const fallbackApplicationName = options.fallback_application_name
-  if (fallbackApplicationName !== undefined) config.fallback_application_name = fallbackApplicationName
-  const startupOptions = setting('options')
-  if (startupOptions !== undefined) config.options = startupOptions
   const clientEncoding = setting('client_encoding')
-  if (clientEncoding !== undefined && clientEncoding !== 'auto') config.client_encoding = clientEncoding
-
   // libpq turns TCP keepalives on by default
   const keepalives = options.keepalives
-  config.keepAlive =
+  const keepAlive =
     keepalives === undefined || keepalives === '' || parseIntParam(keepalives, 'keepalives', fail) !== 0
+  let keepAliveInitialDelayMillis: number | undefined
   const keepalivesIdle = options.keepalives_idle
-  if (config.keepAlive && keepalivesIdle !== undefined && keepalivesIdle !== '') {
+  if (keepAlive && keepalivesIdle !== undefined && keepalivesIdle !== '') {
     const seconds = parseIntParam(keepalivesIdle, 'keepalives_idle', fail)
-    if (seconds > 0) config.keepAliveInitialDelayMillis = seconds * 1000
+    if (seconds > 0) keepAliveInitialDelayMillis = seconds * 1000
   }
+  const home = nonEmpty(env.HOME) ?? homedir()
+  return {
+    host,
+    hostName: nonEmpty(hostList),
+    hostaddrGiven: nonEmpty(hostaddrList) !== undefined,
+    port,
+    user,
+    database,
+    password: setting('password'),
+    connectTimeoutMs,
+    sslmode: sslmode as SslMode,
+    applicationName: setting('application_name'),
+    fallbackApplicationName: options.fallback_application_name,
+    options: setting('options'),
+    clientEncoding: clientEncoding === 'auto' ? undefined : clientEncoding,
+    keepAlive,
+    keepAliveInitialDelayMillis,
+    passfile: nonEmpty(setting('passfile')) ?? join(home, '.pgpass'),
+  }
+}
+
+/**
+ * A node-postgres `ClientConfig` that connects where libpq would connect with these
+ * options. Each setting comes from the string, else from libpq's environment variable in
+ * `env` (an empty string set either way still counts as given, as in libpq), else from
+ * libpq's built-in default: host = the unix-socket directory, port 5432, user = the OS
+ * user, dbname = the user. `host`, `port`, `database`, `user` and `ssl` are always set
+ * (when known) so that node-postgres does not consult `process.env` itself.
+ *
+ * Mapped: host (a `/…` host is a socket directory; hostaddr wins for the address),
+ * port, dbname, user, password (PGPASSWORD; otherwise node-postgres' own .pgpass
+ * lookup), connect_timeout (seconds, at least 2 as in libpq; libpq's asynchronous
+ * connect used by PL/Proxy ignores it, we honour it like psql), sslmode (disable, allow,
+ * prefer → no TLS, since node-postgres cannot fall back; require → TLS without
+ * verification; verify-ca → certificate chain only; verify-full → chain and host name),
+ * application_name, fallback_application_name, options, client_encoding (except `auto`),
+ * keepalives and keepalives_idle. Other libpq options (sslcert, sslrootcert,
+ * target_session_attrs, keepalives_interval, …) have no node-postgres equivalent and are
+ * ignored; certificates come from Node's default CA store.
+ */
+export function toNodePostgresConfig(
+  options: ConnectOptions,
+  env: LibpqEnvironment = {},
+  builtins: LibpqBuiltins = {},
+): ClientConfig {
+  const s = libpqSettings(options, env, builtins)
+  const config: ClientConfig = { host: s.host, port: s.port, ssl: false }
+  if (s.user !== undefined) config.user = s.user
+  if (s.database !== undefined) config.database = s.database
+  if (s.password !== undefined) config.password = s.password
+  if (s.connectTimeoutMs !== undefined) config.connectionTimeoutMillis = s.connectTimeoutMs
+  if (s.sslmode === 'require') {
+    config.ssl = { rejectUnauthorized: false }
+  } else if (s.sslmode === 'verify-ca') {
+    config.ssl = { rejectUnauthorized: true, checkServerIdentity: () => undefined }
+  } else if (s.sslmode === 'verify-full') {
+    // with hostaddr the certificate must still match host
+    config.ssl = s.hostaddrGiven && s.hostName !== undefined ? { servername: s.hostName } : true
+  }
+  if (s.applicationName !== undefined) config.application_name = s.applicationName
+  if (s.fallbackApplicationName !== undefined) config.fallback_application_name = s.fallbackApplicationName
+  if (s.options !== undefined) config.options = s.options
+  if (s.clientEncoding !== undefined) config.client_encoding = s.clientEncoding
+  config.keepAlive = s.keepAlive
+  if (s.keepAliveInitialDelayMillis !== undefined)
+    config.keepAliveInitialDelayMillis = s.keepAliveInitialDelayMillis
   return config
+}
+
+/**
+ * The {@link WireOptions} of a partition connection: where and how libpq would
+ * connect with these options (resolved like {@link toNodePostgresConfig}), with
+ * libpq's semantics where node-postgres had none:
+ *
+ * - sslmode: all six modes as libpq (prefer tries TLS and falls back to plain; allow
+ *   plain, then TLS; require without verification; verify-ca the chain; verify-full
+ *   the chain and the host name, `host` when `hostaddr` gives the address); Node's
+ *   default CA store (sslrootcert, sslcert, sslkey are not read);
+ * - the password: the string's or PGPASSWORD, else (or when empty) the password file
+ *   (`passfile`, PGPASSFILE, `~/.pgpass`), read when the server asks for a password;
+ * - application_name, else fallback_application_name; options; keepalives,
+ *   keepalives_idle; connect_timeout (seconds, at least 2);
+ * - client_encoding is always UTF8: the runtime's text is UTF-8, and PL/Proxy sets the
+ *   partition's client_encoding to the proxy database's encoding whatever the string says.
+ */
+export function toWireOptions(
+  options: ConnectOptions,
+  env: LibpqEnvironment = {},
+  builtins: LibpqBuiltins = {},
+): WireOptions {
+  const s = libpqSettings(options, env, builtins)
+  const password = s.password
+  const lookup = {
+    file: s.passfile,
+    // the name libpq looks the password up with: host, else hostaddr, else the socket directory
+    host: s.hostName ?? s.host,
+    port: String(s.port),
+    database: s.database ?? '',
+    user: s.user ?? '',
+    defaultSocketDir: builtins.socketDir ?? DEFAULT_SOCKET_DIR,
+  }
+  const fromFile = (): WireCredentials | undefined => {
+    const found = passwordFromFile(lookup)
+    if (found !== undefined) return { password: found }
+    return password === undefined ? undefined : { password }
+  }
+  return {
+    host: s.host,
+    port: s.port,
+    serverName: s.hostaddrGiven ? s.hostName : undefined,
+    user: s.user,
+    database: s.database,
+    credentials: password !== undefined && password !== '' ? { password } : fromFile,
+    sslmode: s.sslmode,
+    connectTimeoutMs: s.connectTimeoutMs,
+    keepAlive: s.keepAlive,
+    keepAliveInitialDelayMillis: s.keepAliveInitialDelayMillis,
+    parameters: {
+      application_name: nonEmptyOr(s.applicationName, s.fallbackApplicationName),
+      options: s.options === '' ? undefined : s.options,
+      client_encoding: 'UTF8',
+    },
+  }
+}
+
+function nonEmptyOr(a: string | undefined, b: string | undefined): string | undefined {
+  if (a !== undefined && a !== '') return a
+  return b === '' ? undefined : b
 }
 
 /** libpq's `parse_int_param`: strtol with leading and trailing whitespace, int range. */

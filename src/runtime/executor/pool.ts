@@ -4,9 +4,7 @@
  * 7). Connections live at most `connection_lifetime` seconds, each with up
  * to 10% jitter so a cluster's connections do not all expire together.
  */
-import pg from 'pg'
-import type { NoticeMessage } from 'pg-protocol/dist/messages.js'
-import { sendCancelRequest } from './cancel.js'
+import { connectWire, type WireConnection, type WireNotice, type WireOptions } from '../wire/index.js'
 
 export interface PoolOptions {
   /** most connections open at once; further callers wait */
@@ -18,14 +16,14 @@ export interface PoolOptions {
 }
 
 export interface PooledConnection {
-  readonly client: pg.Client
+  readonly client: WireConnection
   readonly createdAt: number
   readonly expiresAt: number
   /** when it was last returned to the pool */
   idleSince: number
   broken: boolean
   /** the notice sink of the query running on it */
-  onNotice?: (notice: NoticeMessage) => void
+  onNotice: ((notice: WireNotice) => void) | undefined
 }
 
 /** A connection attempt given up because the caller's signal aborted. */
@@ -51,13 +49,18 @@ export class ConnectionPool {
   private idleTimer: NodeJS.Timeout | undefined
 
   constructor(
-    readonly config: pg.ClientConfig,
+    /** where and how connections are opened (host, port, database, user… as libpq resolved them) */
+    readonly config: WireOptions,
     private options: PoolOptions,
   ) {}
 
   /** The lifetime may change when the cluster's configuration is reloaded. */
   configure(options: Partial<PoolOptions>): void {
     this.options = { ...this.options, ...options }
+  }
+
+  get lifetimeMs(): number {
+    return this.options.lifetimeMs
   }
 
   get size(): number {
@@ -69,7 +72,7 @@ export class ConnectionPool {
   }
 
   private usable(c: PooledConnection, now: number): boolean {
-    return !c.broken && now < c.expiresAt
+    return !c.broken && !c.client.closed && now < c.expiresAt
   }
 
   async acquire(signal?: AbortSignal): Promise<PooledConnection> {
@@ -100,7 +103,16 @@ export class ConnectionPool {
 
   private async connect(signal?: AbortSignal): Promise<PooledConnection> {
     this.open++
-    const client = new pg.Client(this.config)
+    let client: WireConnection
+    try {
+      // an abort gives the attempt up at once (libpq-style), closing its socket
+      client = await connectWire(this.config, signal)
+    } catch (e) {
+      this.open--
+      this.wakeWaiter()
+      if (signal?.aborted) throw new ConnectAborted()
+      throw e
+    }
     const now = Date.now()
     const lifetime = this.options.lifetimeMs
     const conn: PooledConnection = {
@@ -110,58 +122,20 @@ export class ConnectionPool {
         lifetime > 0 ? now + lifetime * (1 - Math.random() * LIFETIME_JITTER) : Number.POSITIVE_INFINITY,
       idleSince: now,
       broken: false,
+      onNotice: undefined,
     }
-    client.on('error', () => {
+    client.onClose = () => {
       conn.broken = true
-    })
-    client.on('end', () => {
-      conn.broken = true
-    })
-    client.on('notice', (n) => {
+    }
+    client.onNotice = (n) => {
       try {
         conn.onNotice?.(n)
       } catch (e) {
         // a listener's own failure must not break the connection or the call
         process.emitWarning(`plproxy-ts: the notice listener threw: ${(e as Error).message ?? String(e)}`)
       }
-    })
-    const connecting = client.connect()
-    if (!signal) {
-      try {
-        await connecting
-        return conn
-      } catch (e) {
-        this.connectFailed(client)
-        throw e
-      }
     }
-    // libpq-style abort of a connection attempt: give up at once, close it whenever it settles
-    let onAbort: (() => void) | undefined
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(new ConnectAborted())
-      if (signal.aborted) onAbort()
-      else signal.addEventListener('abort', onAbort, { once: true })
-    })
-    try {
-      await Promise.race([connecting, aborted])
-      return conn
-    } catch (e) {
-      if (e instanceof ConnectAborted) {
-        connecting.then(
-          () => this.connectFailed(client),
-          () => this.connectFailed(client),
-        )
-      } else this.connectFailed(client)
-      throw e
-    } finally {
-      if (onAbort) signal.removeEventListener('abort', onAbort)
-    }
-  }
-
-  private connectFailed(client: pg.Client): void {
-    this.open--
-    this.wakeWaiter()
-    client.end().catch(() => {})
+    return conn
   }
 
   /** Returns a connection; a broken or expired one is closed instead. */
@@ -191,7 +165,7 @@ export class ConnectionPool {
   private destroy(conn: PooledConnection): void {
     this.open--
     conn.broken = true
-    conn.client.end().catch(() => {})
+    void conn.client.end()
   }
 
   private scheduleIdleCheck(): void {
@@ -214,19 +188,7 @@ export class ConnectionPool {
 
   /** Cancels the query running on a connection (PostgreSQL CancelRequest). */
   cancel(conn: PooledConnection): Promise<void> {
-    const client = conn.client as pg.Client & {
-      processID?: number
-      secretKey?: number
-      host?: string
-      port?: number
-    }
-    if (client.processID == null || client.secretKey == null) return Promise.resolve()
-    return sendCancelRequest({
-      host: String(this.config.host ?? 'localhost'),
-      port: Number(this.config.port ?? 5432),
-      processID: client.processID,
-      secretKey: client.secretKey,
-    })
+    return conn.client.cancel()
   }
 
   async end(): Promise<void> {
@@ -235,6 +197,6 @@ export class ConnectionPool {
     for (const w of this.waiters.splice(0)) w.reject(new Error('connection pool has been closed'))
     const idle = this.idle.splice(0)
     this.open -= idle.length
-    await Promise.all(idle.map((c) => c.client.end().catch(() => {})))
+    await Promise.all(idle.map((c) => c.client.end()))
   }
 }

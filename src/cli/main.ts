@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander'
 import type { CallCommandOptions } from './call-command.js'
 import { CliUsageError } from './files.js'
 import { type Output, processOutput } from './output.js'
+import type { ServeCommandOptions } from './serve-command.js'
 
 function version(): string {
   try {
@@ -65,6 +66,50 @@ export function buildProgram(out: Output, setStatus: (code: number) => void): Co
     .action(async (opts: { partitions?: string; rows?: string; postgres?: boolean }) => {
       const { demoCommand } = await import('./demo-command.js')
       setStatus(await demoCommand(opts, out))
+    })
+
+  program
+    .command('serve')
+    .description(
+      'a PostgreSQL server in place of the proxy database: psql, pgbench and drivers call the proxy functions',
+    )
+    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:6543')
+    .option('--functions <file.sql...>', 'SQL files with the LANGUAGE plproxy functions')
+    .option('--clusters <file.sql|file.json...>', 'cluster definitions: SQL/MED DDL or JSON')
+    .option(
+      '--proxy-db <connstr>',
+      'the proxy database: other statements, local SQL expressions, live cluster config, passwords',
+    )
+    .option(
+      '--auth <method>',
+      'trust, password, md5 or scram-sha-256 (default: trust on loopback, else scram-sha-256)',
+    )
+    .option('--users <file>', "passwords, in PgBouncer's userlist.txt format")
+    .option('--tls-cert <file>', 'certificate (PEM) for TLS')
+    .option('--tls-key <file>', 'private key (PEM) for TLS')
+    .option('--max-connections <n>', 'most client connections at once', '100')
+    .option('--metrics <host:port>', 'serve /metrics (Prometheus) on this address')
+    .option('--unix-socket-dir <dir>', 'also listen on <dir>/.s.PGSQL.<port>')
+    .option(
+      '--ddl-store <where>',
+      'where CREATE/DROP FUNCTION from clients is kept: auto (the proxy database, else the last --functions file), proxy-db, file, none',
+      'auto',
+    )
+    .option('--user <name>', 'the role the --functions scripts run as')
+    .option('--superuser <name...>', 'roles reported as superusers (default: postgres)')
+    .option(
+      '--search-path <list>',
+      'search_path of sessions without a proxy database to say (default: "$user", public)',
+    )
+    .addOption(
+      new Option('-v, --variable <name=value>', 'set a psql variable (repeatable)')
+        .argParser(collectVariable)
+        .default(new Map()),
+    )
+    .exitOverride()
+    .action(async (opts: ServeCommandOptions & { variable: Map<string, string> }) => {
+      const { serveCommand } = await import('./serve-command.js')
+      setStatus(await serveCommand({ ...opts, variables: opts.variable }, out))
     })
 
   for (const name of ['call', 'explain'] as const) {

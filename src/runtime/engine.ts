@@ -45,6 +45,7 @@ import {
   printArrayLiteral,
   resultTypeOid,
 } from './values/index.js'
+import { dataRowMessage, dataRowValues } from './wire/index.js'
 
 export interface EngineOptions {
   readonly registry: ClusterRegistry
@@ -60,7 +61,22 @@ export interface EngineOptions {
   readonly environment: Readonly<Record<string, string | undefined>>
   readonly pool: { readonly max: number; readonly idleTimeoutMs: number; readonly connectTimeoutMs: number }
   readonly onNotice?: (notice: ProxyNotice) => void
+  /** told of every remote query as it ends (counters, metrics) */
+  readonly observer?: RemoteObserver
 }
+
+/** One remote query of a call, as it ended. */
+export interface RemoteEvent {
+  readonly function: string
+  readonly cluster: string
+  /** the partitions the connection served */
+  readonly partitions: readonly number[]
+  readonly database: string
+  readonly seconds: number
+  readonly error: boolean
+}
+
+export type RemoteObserver = (event: RemoteEvent) => void
 
 export interface CallOptions {
   readonly signal?: AbortSignal
@@ -68,6 +84,14 @@ export interface CallOptions {
   readonly columns?: readonly CallSiteColumn[]
   /** current_user for this call */
   readonly user?: string
+  /** notices of this call's remote queries (instead of the engine's listener) */
+  readonly onNotice?: (notice: ProxyNotice) => void
+}
+
+/** A call's rows as the partitions' DataRow messages, in the function's column order. */
+export interface RawResultSet {
+  readonly columns: ResultSet['columns']
+  readonly rows: readonly Buffer[]
 }
 
 export interface ResultSet {
@@ -182,7 +206,7 @@ export class Engine {
   /** per cluster name: the cluster object last used and the pools it opened (closed when it is reloaded) */
   private readonly clusterPools = new Map<string, { cluster: Cluster; pools: Set<string> }>()
   private ended = false
-  private readonly facts = new WeakMap<RoutingPlan, PlanFacts>()
+  private facts = new WeakMap<RoutingPlan, PlanFacts>()
   /** cluster → user → partition connect string → the string opened */
   private readonly connectStrings = new WeakMap<Cluster, Map<string, Map<string, string>>>()
   /** remote field list → how it maps to a plan's columns */
@@ -651,17 +675,7 @@ export class Engine {
     const route = this.route(plan, args, options)
     const routed = route instanceof Promise ? await route : route
     const connections = routed.connections
-    let results: RemoteResult[]
-    if (connections.length === 1) {
-      // one connection: what allSettled would give, without it
-      results = [await this.runOn(plan, routed, connections[0]!, options)]
-    } else {
-      const settled = await Promise.allSettled(connections.map((c) => this.runOn(plan, routed, c, options)))
-      for (const s of settled) {
-        if (s.status === 'rejected') throw s.reason
-      }
-      results = settled.map((s) => (s as PromiseFulfilledResult<RemoteResult>).value)
-    }
+    const results = await this.runAll(plan, routed, options, false)
     let rows: (string | null)[][] = []
     for (let i = 0; i < results.length; i++) {
       const result = results[i]!
@@ -674,16 +688,89 @@ export class Engine {
       if (results.length === 1) rows = mapped
       else for (const row of mapped) rows.push(row)
     }
-    if (!plan.function.returnsSet && rows.length !== 1) {
-      throw functionError(
-        label(plan),
-        `Non-SETOF function requires 1 row from remote query, got ${rows.length}`,
-        {
-          code: rows.length < 1 ? 'P0002' : 'P0003',
-        },
-      )
-    }
+    checkRowCount(plan, rows.length)
     return { columns, rows }
+  }
+
+  /**
+   * Like call, with the rows as the partitions sent them: DataRow
+   * messages, untouched where the remote columns are the function's own
+   * (the wire server forwards them as they are), rebuilt only where
+   * columns come in another order or must be read as the local type.
+   */
+  async callRaw(
+    plan: RoutingPlan,
+    args: readonly (string | null)[],
+    options: CallOptions = {},
+  ): Promise<RawResultSet> {
+    const columns = this.factsOf(plan).columns ?? this.resultColumns(plan, options.columns)
+    if (plan.function.strict && hasNull(args)) {
+      if (plan.deferredError)
+        throw new PlProxyError(plan.deferredError.message, { code: plan.deferredError.sqlstate })
+      return { columns, rows: nullResult(plan, columns).rows.map((r) => dataRowMessage(r)) }
+    }
+    if (options.signal?.aborted) throw canceledError(options.signal.reason)
+    const route = this.route(plan, args, options)
+    const routed = route instanceof Promise ? await route : route
+    const connections = routed.connections
+    const results = await this.runAll(plan, routed, options, true)
+    let rows: Buffer[] = []
+    for (let i = 0; i < results.length; i++) {
+      const result = results[i]!
+      const mapping = this.resultMapping(plan, columns, result.fields)
+      let out: Buffer[]
+      if (mapping.identity && !mapping.convert.length && !mapping.foreign.length) out = result.rows
+      else {
+        const text = result.rows.map((m) =>
+          dataRowValues(m).map((v) => (v === null ? null : v.toString('utf8'))),
+        )
+        const mapped = readAsLocal(columns, mapping, text)
+        for (const column of mapping.foreign) {
+          await this.readOnPartition(plan, routed, connections[i]!, columns[column]!.type, mapped, column)
+        }
+        out = mapped.map((r) => dataRowMessage(r))
+      }
+      if (results.length === 1) rows = out
+      else for (const row of out) rows.push(row)
+    }
+    checkRowCount(plan, rows.length)
+    return { columns, rows }
+  }
+
+  /** Every connection's remote query, in parallel; the first failure (in connection order) wins. */
+  private runAll(
+    plan: RoutingPlan,
+    routed: RoutedCall,
+    options: CallOptions,
+    raw: false,
+  ): Promise<RemoteResult[]>
+  private runAll(
+    plan: RoutingPlan,
+    routed: RoutedCall,
+    options: CallOptions,
+    raw: true,
+  ): Promise<RemoteResult<Buffer>[]>
+  private async runAll(
+    plan: RoutingPlan,
+    routed: RoutedCall,
+    options: CallOptions,
+    raw: boolean,
+  ): Promise<RemoteResult<Buffer | (string | null)[]>[]> {
+    const connections = routed.connections
+    // one connection: what allSettled would give, without it
+    if (connections.length === 1) return [await this.runOn(plan, routed, connections[0]!, options, raw)]
+    const settled = await Promise.allSettled(
+      connections.map((c) => this.runOn(plan, routed, c, options, raw)),
+    )
+    for (const s of settled) {
+      if (s.status === 'rejected') throw s.reason
+    }
+    return settled.map((s) => (s as PromiseFulfilledResult<RemoteResult<Buffer | (string | null)[]>>).value)
+  }
+
+  /** After a reload: plans are new objects, and cached facts of old ones must not be reused. */
+  invalidate(): void {
+    this.facts = new WeakMap()
   }
 
   private pool(connectString: string, cluster: Cluster): ConnectionPool {
@@ -713,7 +800,8 @@ export class Engine {
     routed: RoutedCall,
     conn: RoutedConnection,
     options: CallOptions,
-  ): Promise<RemoteResult> {
+    raw = false,
+  ): Promise<RemoteResult<Buffer | (string | null)[]>> {
     const fn = label(plan)
     let pool: ConnectionPool
     try {
@@ -738,17 +826,43 @@ export class Engine {
       }
       return partitionRef
     }
-    const onNotice = this.options.onNotice
+    const onNotice = options.onNotice ?? this.options.onNotice
+    const observer = this.options.observer
+    const started = observer ? performance.now() : 0
     try {
-      return await runRemote(pool, routed.sql, conn.parameters, {
+      const result = await runRemote(pool, routed.sql, conn.parameters, {
         signal: options.signal,
         queryTimeoutMs:
           routed.cluster.config.queryTimeout > 0 ? routed.cluster.config.queryTimeout * 1000 : 0,
         onNotice: onNotice
           ? (n) => onNotice(remoteNotice(fn, database, pgFields(n), partitionOf()))
           : undefined,
+        raw,
       })
+      if (observer) {
+        observer({
+          function: fn.qualifiedName,
+          cluster:
+            routed.cluster.source === 'connect' ? maskPassword(routed.cluster.name) : routed.cluster.name,
+          partitions: conn.partitions,
+          database,
+          seconds: (performance.now() - started) / 1000,
+          error: false,
+        })
+      }
+      return result
     } catch (e) {
+      if (observer) {
+        observer({
+          function: fn.qualifiedName,
+          cluster:
+            routed.cluster.source === 'connect' ? maskPassword(routed.cluster.name) : routed.cluster.name,
+          partitions: conn.partitions,
+          database,
+          seconds: (performance.now() - started) / 1000,
+          error: true,
+        })
+      }
       const partition = partitionOf()
       if (e instanceof RemoteInterrupted) {
         if (e.why === 'timeout') throw functionError(fn, 'query timeout', { partition })
@@ -877,6 +991,15 @@ export class Engine {
     const pools = [...this.pools.values()]
     this.pools.clear()
     await Promise.all(pools.map((p) => p.end()))
+  }
+}
+
+/** P0002/P0003: a function that does not return a set must get exactly one row. */
+function checkRowCount(plan: RoutingPlan, n: number): void {
+  if (!plan.function.returnsSet && n !== 1) {
+    throw functionError(label(plan), `Non-SETOF function requires 1 row from remote query, got ${n}`, {
+      code: n < 1 ? 'P0002' : 'P0003',
+    })
   }
 }
 

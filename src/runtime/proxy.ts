@@ -10,6 +10,9 @@
 import { readFile } from 'node:fs/promises'
 import type pg from 'pg'
 import {
+  baseTypeOf,
+  builtinTypeKeyByOid,
+  builtinTypeLength,
   type CallSiteColumn,
   type CompileResult,
   compileScripts,
@@ -19,7 +22,14 @@ import {
   resolveTypeReference,
   TypeRegistry,
 } from '../compiler/index.js'
-import { type Diagnostic, parseTypeName, type ScriptInput } from '../parser/index.js'
+import {
+  type Diagnostic,
+  type FunctionCallStatement,
+  parseTypeName,
+  type ScriptInput,
+} from '../parser/index.js'
+import { defaultArgumentText } from './argument-defaults.js'
+import { type ClientCallContext, type PreparedClientCall, prepareClientCall } from './client-call.js'
 import { CatalogServers } from './cluster/catalog-servers.js'
 import {
   localLibpqBuiltins,
@@ -31,12 +41,12 @@ import { LiveClusterSource } from './cluster/live.js'
 import type { Cluster } from './cluster/model.js'
 import { type ClusterObject, clusterFromObject, clustersFromJson } from './cluster/objects.js'
 import { ClusterRegistry } from './cluster/registry.js'
-import { type CallOptions, Engine, type ResultSet, type RoutedCall } from './engine.js'
+import { type CallOptions, Engine, type RemoteObserver, type ResultSet, type RoutedCall } from './engine.js'
 import { asPlProxyError, PlProxyError, type ProxyNotice } from './errors.js'
 import { FunctionTable, inArguments } from './function-lookup.js'
 import type { JsFunction } from './local-expression.js'
 import { ProxyDatabase } from './proxy-database.js'
-import { encodeValue, resultParser, type TypeParsers } from './values/index.js'
+import { encodeValue, resultParser, resultTypeOid, type TypeParsers } from './values/index.js'
 
 /** SQL text, a file to read (`{ path }`), or text with a name for positions (`{ file, text }`). */
 export type SqlSource = string | { readonly path: string } | ScriptInput
@@ -71,6 +81,10 @@ export interface ProxyOptions {
   readonly onNotice?: (notice: ProxyNotice) => void
   /** node-postgres-style type parsers to decode results (default: node-postgres's own) */
   readonly types?: TypeParsers
+  /** told of every remote query as it ends (the wire server's counters) */
+  readonly observer?: RemoteObserver
+  /** start with no function at all (the wire server: clients create them) */
+  readonly allowEmpty?: boolean
   /** libpq environment for connect strings that leave things out (default: process.env) */
   readonly environment?: Readonly<Record<string, string | undefined>>
   /** psql variables for the SQL sources (`:name`) */
@@ -140,7 +154,31 @@ export interface PlProxy {
    * argument): synchronous when nothing has to be asked of a database.
    */
   readonly router: (plan: RoutingPlan, args: readonly (string | null)[]) => RoutedCall | Promise<RoutedCall>
+  /** what the wire server needs: client calls, raw rows, reloading after DDL */
+  readonly server: ServerHooks
   end(): Promise<void>
+}
+
+/** The runtime as the wire server (src/server) drives it. */
+export interface ServerHooks {
+  /** a client's call prepared (undefined: no proxy function has that name) */
+  prepare(
+    stmt: FunctionCallStatement,
+    parameterTypeOids: readonly number[],
+    searchPath: readonly string[],
+  ): PreparedClientCall | undefined
+  /** runs a prepared call: the rows as DataRow messages, in the function's column order */
+  run(
+    prepared: PreparedClientCall,
+    args: readonly (string | null)[],
+    options: { signal?: AbortSignal; user?: string; onNotice?: (notice: ProxyNotice) => void },
+  ): Promise<readonly Buffer[]>
+  /** `f` or `schema.f`: a proxy function reachable on this search path? */
+  isProxyFunction(name: string, searchPath: readonly string[]): boolean
+  /** type OID and length for RowDescription (unknown user types: their base type, record, or text) */
+  describeType(type: PlanType): { oid: number; size: number }
+  /** new functions and SQL/MED servers after DDL: the compiler's result now */
+  reload(compiled: CompileResult): void
 }
 
 async function scriptInputs(sources: readonly SqlSource[], kind: string): Promise<ScriptInput[]> {
@@ -244,7 +282,8 @@ export async function createProxy(options: ProxyOptions): Promise<PlProxy> {
       throw new ProxyLoadError(`the PL/Proxy sources have errors:\n${formatDiagnostics(errors)}`, errors)
     plans = compiled.functions.flatMap((f) => (f.plan ? [f.plan] : []))
   }
-  if (!plans.length) throw new ProxyLoadError('no LANGUAGE plproxy function found in the given sources')
+  if (!plans.length && !options.allowEmpty)
+    throw new ProxyLoadError('no LANGUAGE plproxy function found in the given sources')
 
   // --- the proxy database
   let proxyDatabase: ProxyDatabase | undefined
@@ -299,8 +338,10 @@ export async function createProxy(options: ProxyOptions): Promise<PlProxy> {
       connectTimeoutMs: options.pool?.connectTimeoutMs ?? 10_000,
     },
     onNotice: options.onNotice,
+    observer: options.observer,
   })
-  const table = new FunctionTable(plans)
+  let table = new FunctionTable(plans)
+  let serversVersion = 1
   // a value's decoder per result column, once per columns array (static plans share theirs)
   const decodeOptions = { types: options.types }
   const parsers = new WeakMap<ResultSet['columns'], ((text: string | null) => unknown)[]>()
@@ -331,7 +372,7 @@ export async function createProxy(options: ProxyOptions): Promise<PlProxy> {
     const ins = inArguments(plan)
     if (Array.isArray(args)) {
       return ins.map((a, i) =>
-        i < args.length ? encodeValue(a.type, args[i]) : defaultText(plan, a.name, a.default, a.type),
+        i < args.length ? encodeValue(a.type, args[i]) : defaultArgumentText(plan, a.name, a.default, a.type),
       )
     }
     const named = args as Readonly<Record<string, unknown>>
@@ -346,15 +387,67 @@ export async function createProxy(options: ProxyOptions): Promise<PlProxy> {
     return ins.map((a) =>
       a.name !== undefined && a.name in named
         ? encodeValue(a.type, named[a.name])
-        : defaultText(plan, a.name, a.default, a.type),
+        : defaultArgumentText(plan, a.name, a.default, a.type),
     )
   }
 
   const lookup = (name: string, args: readonly unknown[] | Readonly<Record<string, unknown>>) =>
     table.find(name, Array.isArray(args) ? args.length : Object.keys(args), searchPath)
 
+  const clientContext = (searchPath: readonly string[]): ClientCallContext => {
+    const types = compiled?.databases.get('')?.types ?? new TypeRegistry()
+    return {
+      table,
+      searchPath,
+      types,
+      typeByOid: (oid) => {
+        const key = builtinTypeKeyByOid(oid)
+        return key ? types.planType(key) : undefined
+      },
+      resultColumns: (plan, cols) => engine.resultColumns(plan, cols),
+    }
+  }
+
+  const server: ServerHooks = {
+    prepare: (stmt, oids, path) => prepareClientCall(clientContext(path), stmt, oids),
+    async run(prepared, args, o) {
+      try {
+        const result = await engine.callRaw(prepared.plan, args, {
+          signal: o.signal,
+          user: o.user,
+          onNotice: o.onNotice,
+          columns: prepared.callColumns,
+        })
+        return result.rows
+      } catch (e) {
+        throw asPlProxyError(e)
+      }
+    },
+    isProxyFunction(name, path) {
+      const dot = name.lastIndexOf('.')
+      if (dot >= 0) return table.named(name.slice(dot + 1), name.slice(0, dot)).length > 0
+      return table.named(name).some((p) => path.includes(p.function.schema))
+    },
+    describeType(type) {
+      let oid = resultTypeOid(type) ?? baseTypeOf(type).oid
+      if (oid === undefined) oid = type.kind === 'composite' ? 2249 : 25
+      return { oid, size: builtinTypeLength(oid) ?? -1 }
+    },
+    reload(next) {
+      compiled = next
+      plans = next.functions.flatMap((f) => (f.plan ? [f.plan] : []))
+      table = new FunctionTable(plans)
+      serversVersion++
+      registry.replaceServers(new CatalogServers(next.databases, serversVersion))
+      engine.invalidate()
+    },
+  }
+
   const proxy: PlProxy = {
-    plans,
+    get plans() {
+      return plans
+    },
+    server,
     router: (plan, args) => engine.route(plan, args),
     call<Row>(
       name: string,
@@ -427,33 +520,6 @@ export async function createProxy(options: ProxyOptions): Promise<PlProxy> {
     return { signal: opts.signal, columns: callSiteColumns(plan, opts.columns), user: opts.user }
   }
   return proxy
-}
-
-/** A default expression's value as text: literals natively (strings, numbers, booleans, NULL, with casts). */
-function defaultText(
-  plan: RoutingPlan,
-  name: string | undefined,
-  sql: string | undefined,
-  type: PlanType,
-): string | null {
-  if (sql === undefined) {
-    throw new PlProxyError(
-      `function ${plan.function.qualifiedName} needs a value for argument ${name ?? '(unnamed)'}`,
-      {
-        code: '42883',
-      },
-    )
-  }
-  const bare = sql.replace(/::[\w."[\] ]+$/g, '').trim()
-  if (/^null$/i.test(bare)) return null
-  if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(bare)) return bare
-  if (/^(true|false)$/i.test(bare)) return bare.toLowerCase() === 'true' ? 't' : 'f'
-  const str = /^'((?:[^']|'')*)'$/.exec(bare)
-  if (str) return str[1]!.replace(/''/g, "'")
-  throw new PlProxyError(
-    `function ${plan.function.qualifiedName}: the default of argument ${name ?? '(unnamed)'} (${sql}) is not a literal; pass the argument`,
-    { code: '0A000', dataType: type.sqlName },
-  )
 }
 
 /** A column definition's type name (`int`, `text`, `varchar(10)[]`) as a PlanType, PostgreSQL's error if unknown. */

@@ -26,8 +26,16 @@ const MAX_CONNECT_CLUSTERS = 1024
 export class ClusterRegistry {
   private readonly fromServers = new WeakMap<SqlMedServer, Cluster>()
   private readonly connectClusters = new Map<string, Cluster>()
+  private sources: ClusterSources
 
-  constructor(private readonly sources: ClusterSources) {}
+  constructor(sources: ClusterSources) {
+    this.sources = sources
+  }
+
+  /** SQL/MED servers changed (DDL a wire client sent): the new catalog's, with a new version. */
+  replaceServers(servers: ClusterSources['servers']): void {
+    this.sources = { ...this.sources, servers }
+  }
 
   /** Whether resolving a name may need the proxy database. */
   get isLive(): boolean {

@@ -1,0 +1,234 @@
+/**
+ * `plproxy serve`: a PostgreSQL server on the network that takes the proxy
+ * database's place. Listens on TCP (and optionally a unix socket), limits
+ * connections, shuts down gracefully (in-flight calls finish), and serves
+ * its counters over HTTP in Prometheus's format.
+ */
+import { randomInt } from 'node:crypto'
+import { mkdirSync, rmSync } from 'node:fs'
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
+import { createServer, type Server, type Socket } from 'node:net'
+import { join } from 'node:path'
+import { createSecureContext, type SecureContext } from 'node:tls'
+import type { WireCredentials, WireOptions } from '../runtime/wire/index.js'
+import type { AuthMethod, Credential } from './auth/index.js'
+import { ClientConnection, type ConnectionHost } from './client-connection.js'
+import { openBackendLink, openWire } from './proxy-backend.js'
+import type { DdlService, SessionRuntime } from './session.js'
+import { ServerStats } from './stats.js'
+
+export interface Listener {
+  readonly host: string
+  readonly port: number
+}
+
+export interface ServerCore {
+  readonly runtime: SessionRuntime
+  readonly ddl: DdlService
+  /** the proxy database: its name, and how to connect to it as a client's user */
+  readonly proxyDatabase?: {
+    readonly name: string
+    options(user: string, database: string, credentials: WireCredentials | undefined): WireOptions
+  }
+  /** ParameterStatus values sent at startup */
+  readonly parameterDefaults: Readonly<Record<string, string>>
+  credentialOf(user: string): Promise<Credential | undefined>
+  searchPathOf(user: string, database: string): Promise<readonly string[]>
+  end(): Promise<void>
+}
+
+export interface ServerSettings {
+  readonly listen: Listener
+  /** also listen on `<dir>/.s.PGSQL.<port>` */
+  readonly unixSocketDirectory?: string
+  readonly auth: AuthMethod
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer }
+  readonly maxConnections: number
+  readonly superusers: readonly string[]
+  /** serve /metrics on this address */
+  readonly metrics?: Listener
+  readonly log: (line: string) => void
+  /** the counters (shared with the runtime's observer) */
+  readonly stats?: ServerStats
+}
+
+export class PlProxyServer implements ConnectionHost {
+  readonly stats: ServerStats
+  readonly auth: AuthMethod
+  readonly tls?: SecureContext
+  readonly maxConnections: number
+  readonly superusers: ReadonlySet<string>
+  shuttingDown = false
+  private readonly connections = new Map<number, { connection: ClientConnection; secretKey: number }>()
+  private readonly servers: Server[] = []
+  private http: HttpServer | undefined
+  private socketPath: string | undefined
+  /** the TCP port actually bound (when 0 was asked for) */
+  port = 0
+  metricsPort: number | undefined
+
+  constructor(
+    private readonly core: ServerCore,
+    private readonly settings: ServerSettings,
+  ) {
+    this.stats = settings.stats ?? new ServerStats()
+    this.auth = settings.auth
+    this.maxConnections = settings.maxConnections
+    this.superusers = new Set(settings.superusers)
+    if (settings.tls) this.tls = createSecureContext({ cert: settings.tls.cert, key: settings.tls.key })
+  }
+
+  // ---- ConnectionHost --------------------------------------------------------
+
+  get runtime(): SessionRuntime {
+    return this.core.runtime
+  }
+
+  get ddl(): DdlService {
+    return this.core.ddl
+  }
+
+  get sessionCount(): number {
+    return this.connections.size
+  }
+
+  get proxyDatabaseName(): string | undefined {
+    return this.core.proxyDatabase?.name
+  }
+
+  get parameterDefaults(): Readonly<Record<string, string>> {
+    return this.core.parameterDefaults
+  }
+
+  credentialOf(user: string): Promise<Credential | undefined> {
+    return this.core.credentialOf(user)
+  }
+
+  searchPathOf(user: string, database: string): Promise<readonly string[]> {
+    return this.core.searchPathOf(user, database)
+  }
+
+  backendOptions(
+    user: string,
+    database: string,
+    credentials: WireCredentials | undefined,
+  ): WireOptions | undefined {
+    return this.core.proxyDatabase?.options(user, database, credentials)
+  }
+
+  openBackend = openBackendLink
+  openRelay = openWire
+
+  register(connection: ClientConnection): { processId: number; secretKey: number } {
+    let processId: number
+    do processId = randomInt(1, 2 ** 31 - 1)
+    while (this.connections.has(processId))
+    const secretKey = randomInt(0, 2 ** 31 - 1) | 0
+    this.connections.set(processId, { connection, secretKey })
+    return { processId, secretKey }
+  }
+
+  unregister(connection: ClientConnection): void {
+    const id = connection.processId
+    if (id !== undefined && this.connections.get(id)?.connection === connection) this.connections.delete(id)
+  }
+
+  find(processId: number, secretKey: Buffer): ClientConnection | undefined {
+    const entry = this.connections.get(processId)
+    if (!entry || secretKey.length !== 4 || secretKey.readInt32BE(0) !== entry.secretKey) return undefined
+    return entry.connection
+  }
+
+  log(line: string): void {
+    this.settings.log(line)
+  }
+
+  // ---- lifecycle -------------------------------------------------------------
+
+  private accept = (socket: Socket): void => {
+    if (this.shuttingDown) {
+      socket.destroy()
+      return
+    }
+    new ClientConnection(socket, this)
+  }
+
+  async start(): Promise<void> {
+    const { host, port } = this.settings.listen
+    const tcp = createServer({ noDelay: true }, this.accept)
+    await listen(tcp, { host, port })
+    this.servers.push(tcp)
+    const address = tcp.address()
+    this.port = typeof address === 'object' && address ? address.port : port
+    if (this.settings.unixSocketDirectory !== undefined) {
+      mkdirSync(this.settings.unixSocketDirectory, { recursive: true })
+      const path = join(this.settings.unixSocketDirectory, `.s.PGSQL.${this.port}`)
+      rmSync(path, { force: true })
+      const unix = createServer(this.accept)
+      await listen(unix, { path })
+      this.servers.push(unix)
+      this.socketPath = path
+    }
+    if (this.settings.metrics) {
+      const http = createHttpServer((req, res) => {
+        if (req.url === '/metrics' || req.url?.startsWith('/metrics?')) {
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+          res.end(this.stats.prometheus())
+        } else {
+          res.writeHead(404, { 'content-type': 'text/plain' })
+          res.end('plproxy serve: only /metrics is here\n')
+        }
+      })
+      await listen(http, { host: this.settings.metrics.host, port: this.settings.metrics.port })
+      const a = http.address()
+      this.metricsPort = typeof a === 'object' && a ? a.port : this.settings.metrics.port
+      this.http = http
+    }
+  }
+
+  /**
+   * Stops accepting connections; with `graceful`, waits (up to timeoutMs)
+   * until every session has finished what it runs, then closes them all.
+   */
+  async close(options: { graceful?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    this.shuttingDown = true
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
+    if (this.socketPath) rmSync(this.socketPath, { force: true })
+    if (options.graceful !== false) {
+      const deadline = Date.now() + (options.timeoutMs ?? 30_000)
+      while (Date.now() < deadline && [...this.connections.values()].some((c) => !c.connection.idle)) {
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    }
+    for (const { connection } of [...this.connections.values()]) connection.close()
+    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()))
+    await this.core.end()
+  }
+}
+
+function listen(
+  server: Server | HttpServer,
+  where: { host?: string; port?: number; path?: string },
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(where, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+}
+
+/** `host:port`, `[v6]:port` or `:port` (all interfaces) → Listener. */
+export function parseListen(text: string, what = '--listen'): Listener {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text.trim())
+  if (!m) throw new Error(`${what} must be host:port (e.g. 127.0.0.1:6543), not "${text}"`)
+  const port = Number(m[3])
+  if (port > 65535) throw new Error(`${what}: port ${port} is out of range`)
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port }
+}
+
+/** Loopback addresses, where trust is the default. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host)
+}

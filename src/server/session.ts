@@ -1,0 +1,1120 @@
+/**
+ * One client's session after startup: the simple and the extended query
+ * protocol, as PostgreSQL runs them. Calls of proxy functions run here, on
+ * the runtime; everything else goes to the client's own connection to the
+ * proxy database (or, without one, is answered here when it can be: SET,
+ * SHOW, BEGIN…, else refused with a clear error).
+ *
+ * Messages are handled one after another in arrival order; the output is
+ * batched and written at Sync, Flush, ReadyForQuery, or when it grows.
+ */
+import type { PlanType } from '../compiler/index.js'
+import {
+  type ClientStatement,
+  ClientSyntaxError,
+  type FunctionCallStatement,
+  type OtherStatement,
+  readClientStatements,
+} from '../parser/index.js'
+import type { OutputColumn, PreparedClientCall } from '../runtime/client-call.js'
+import type { ProxyNotice } from '../runtime/errors.js'
+import { binaryToText, quoteRecordField, textToBinary } from '../runtime/values/index.js'
+import { B, type BackendLink } from './backend-link.js'
+import { dataRowValues } from './data-rows.js'
+import {
+  BackendWriter,
+  type Bind,
+  type Close,
+  type Describe,
+  type ErrorFields,
+  type Execute,
+  type FieldDescription,
+  type FrontendMessage,
+  type Parse,
+  type Query,
+  type TransactionStatus,
+} from './protocol/index.js'
+import { type SessionSettings, SettingError } from './settings.js'
+import type { ServerStats } from './stats.js'
+
+/** What a session asks of the runtime (implemented over PlProxy by the server). */
+export interface SessionRuntime {
+  /** the call prepared, or undefined when no proxy function has that name */
+  prepare(
+    stmt: FunctionCallStatement,
+    parameterTypes: readonly number[],
+    context: CallContext,
+  ): PreparedClientCall | undefined
+  /** runs a prepared call: the function's rows as DataRow messages, in its column order */
+  run(
+    prepared: PreparedClientCall,
+    args: readonly (string | null)[],
+    options: { signal: AbortSignal; user: string; onNotice: (notice: ProxyNotice) => void },
+  ): Promise<readonly Buffer[]>
+  /** is `name` (`f` or `schema.f`) a proxy function on this search path? */
+  isProxyFunction(name: string, searchPath: readonly string[]): boolean
+  /** OID and typlen of a type for RowDescription */
+  describeType(type: PlanType): { oid: number; size: number }
+}
+
+/** CREATE/DROP/ALTER FUNCTION … LANGUAGE plproxy, and the DDL the compiler follows (types, schemas, SQL/MED). */
+export interface DdlService {
+  /** `function`: a proxy function's DDL (always run here); `catalog`: DDL the compiler follows; else not DDL of ours */
+  classify(stmt: OtherStatement, context: CallContext): 'function' | 'catalog' | undefined
+  /** applies it to the compiler (and keeps it); PostgreSQL-style error when it fails */
+  apply(stmt: OtherStatement, context: CallContext): Promise<{ tag: string; notices: readonly ErrorFields[] }>
+}
+
+export interface CallContext {
+  readonly user: string
+  readonly searchPath: readonly string[]
+}
+
+export interface SessionOptions {
+  readonly runtime: SessionRuntime
+  readonly ddl: DdlService
+  readonly stats: ServerStats
+  /** opens this client's connection to the proxy database; undefined when there is none */
+  readonly backend?: () => Promise<BackendLink>
+  readonly user: string
+  readonly database: string
+  /** search_path at the start (the proxy database's setting for this role and database, or the default) */
+  readonly searchPath?: readonly string[]
+  readonly settings: SessionSettings
+  readonly write: (data: Buffer) => void
+  /** log a line (never with passwords) */
+  readonly log: (line: string) => void
+  /** the session ended itself (Terminate, a fatal error) */
+  readonly onClose?: () => void
+}
+
+/** A PostgreSQL-style error to report to the client. */
+export class SessionError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly fields: Partial<ErrorFields> = {},
+  ) {
+    super(message)
+  }
+}
+
+const NO_PROXY_DB =
+  'plproxy serve runs only calls of proxy functions and SET/SHOW/BEGIN/COMMIT/ROLLBACK here; other statements need the proxy database (--proxy-db)'
+
+interface CallStatement {
+  readonly kind: 'call'
+  readonly prepared: PreparedClientCall
+  readonly parameterOids: readonly number[]
+}
+interface LocalStatement {
+  readonly kind: 'local'
+  readonly stmt: OtherStatement
+}
+interface ForwardedStatement {
+  readonly kind: 'forwarded'
+}
+interface EmptyPrepared {
+  readonly kind: 'empty'
+}
+type PreparedStatement = CallStatement | LocalStatement | ForwardedStatement | EmptyPrepared
+
+interface CallPortal {
+  readonly kind: 'call'
+  readonly statement: CallStatement
+  readonly args: (string | null)[]
+  readonly formats: readonly number[]
+  /** rows not yet sent (after a PortalSuspended) */
+  pending?: Buffer[]
+  sent: number
+  done: boolean
+}
+interface LocalPortal {
+  readonly kind: 'local'
+  readonly stmt: OtherStatement
+  done: boolean
+}
+type Portal = CallPortal | LocalPortal | { readonly kind: 'forwarded' } | { readonly kind: 'empty' }
+
+const FLUSH_AT = 64 * 1024
+
+interface ProtocolErrorMarker {
+  readonly type: 'ProtocolError'
+  readonly message: string
+  readonly code: string
+}
+
+export class Session {
+  private readonly out = new BackendWriter()
+  private readonly statements = new Map<string, PreparedStatement>()
+  private readonly portals = new Map<string, Portal>()
+  private readonly queue: (FrontendMessage | ProtocolErrorMarker)[] = []
+  private busy = false
+  /** after an error in the extended protocol: skip everything until Sync */
+  private skipping = false
+  /** this batch (since the last Sync) sent something to the proxy database */
+  private forwardedInBatch = false
+  /** transaction status when there is no proxy database connection to tell it */
+  private localStatus: TransactionStatus = 'I'
+  private backendLink: BackendLink | undefined
+  private backendOpening: Promise<BackendLink> | undefined
+  /** COPY … FROM STDIN under way on the proxy database */
+  private copyIn = false
+  private running: AbortController | undefined
+  private searchPath: string[] = ['$user', 'public']
+  private currentUser: string
+  private closed = false
+  /** statement texts already read (Parse messages repeat) */
+  private readonly parsed = new Map<string, ClientStatement[]>()
+
+  constructor(private readonly o: SessionOptions) {
+    this.currentUser = o.user
+    if (o.searchPath) this.searchPath = [...o.searchPath]
+    this.initialSearchPath = [...this.searchPath]
+  }
+
+  private readonly initialSearchPath: string[]
+
+  // ---- input -----------------------------------------------------------------
+
+  /** Queues a message; copy data during COPY FROM STDIN goes on at once. */
+  receive(message: FrontendMessage): void {
+    if (this.closed) return
+    if (
+      this.copyIn &&
+      (message.type === 'CopyData' || message.type === 'CopyDone' || message.type === 'CopyFail')
+    ) {
+      this.backendLink?.passThrough(message.raw)
+      if (message.type !== 'CopyData') this.copyIn = false
+      return
+    }
+    this.queue.push(message)
+    if (!this.busy) void this.pump()
+  }
+
+  /** Whether the session has work queued or running (graceful shutdown waits for it). */
+  get idle(): boolean {
+    return !this.busy && this.queue.length === 0
+  }
+
+  private async pump(): Promise<void> {
+    this.busy = true
+    try {
+      while (this.queue.length && !this.closed) {
+        const m = this.queue.shift()!
+        const work = this.handle(m)
+        if (work) await work
+        if (this.out.length >= FLUSH_AT) this.flush()
+      }
+    } catch (e) {
+      // a bug of ours: tell the client and end the session rather than hang
+      this.o.log(`session error: ${(e as Error).stack ?? String(e)}`)
+      this.out.errorResponse({
+        severity: 'FATAL',
+        code: 'XX000',
+        message: `internal error: ${(e as Error).message}`,
+      })
+      this.flush()
+      this.closed = true
+      this.o.onClose?.()
+    } finally {
+      this.busy = false
+    }
+  }
+
+  /** A malformed message the decoder consumed: in its turn, an ERROR, then skip to Sync, as PostgreSQL does. */
+  protocolError(e: { message: string; code: string }): void {
+    this.queue.push({ type: 'ProtocolError', message: e.message, code: e.code })
+    if (!this.busy) void this.pump()
+  }
+
+  private handle(m: FrontendMessage | ProtocolErrorMarker): Promise<void> | undefined {
+    switch (m.type) {
+      case 'ProtocolError':
+        this.out.errorResponse({ code: m.code, message: m.message })
+        this.skipping = true
+        this.flush()
+        return undefined
+      case 'Query':
+        return this.simpleQuery(m)
+      case 'Parse':
+        return this.skipping ? undefined : this.guard(this.parse(m))
+      case 'Bind':
+        return this.skipping ? undefined : this.guard(this.bind(m))
+      case 'Describe':
+        return this.skipping ? undefined : this.guard(this.describe(m))
+      case 'Execute':
+        return this.skipping ? undefined : this.guard(this.execute(m))
+      case 'Close':
+        return this.skipping ? undefined : this.guard(this.close(m))
+      case 'Sync':
+        return this.sync()
+      case 'Flush':
+        this.flush()
+        return undefined
+      case 'Terminate':
+        this.closed = true
+        this.o.onClose?.()
+        return undefined
+      case 'CopyData':
+      case 'CopyDone':
+      case 'CopyFail':
+        // outside COPY, PostgreSQL ignores these
+        return undefined
+      case 'FunctionCall':
+        return this.functionCall(m.raw)
+      default:
+        this.out.errorResponse({
+          severity: 'FATAL',
+          code: '08P01',
+          message: `unexpected message type ${m.type} during a session`,
+        })
+        this.flush()
+        this.closed = true
+        this.o.onClose?.()
+        return undefined
+    }
+  }
+
+  /** Errors of an extended-protocol message: reported, then skip to Sync. */
+  private async guard(work: Promise<void> | undefined): Promise<void> {
+    try {
+      await work
+    } catch (e) {
+      await this.fail(e)
+      this.skipping = true
+    }
+  }
+
+  // ---- output ----------------------------------------------------------------
+
+  private flush(): void {
+    if (this.out.length && !this.closed) this.o.write(this.out.flush())
+  }
+
+  private status(): TransactionStatus {
+    return this.backendLink ? this.backendLink.transactionStatus : this.localStatus
+  }
+
+  private readyForQuery(): void {
+    this.out.readyForQuery(this.status())
+    this.flush()
+  }
+
+  /** Reports an error of ours; inside a transaction block, the transaction fails as in PostgreSQL. */
+  private async fail(e: unknown): Promise<void> {
+    this.out.errorResponse(errorFields(e))
+    if (this.status() === 'T') {
+      try {
+        await this.abortTransaction()
+      } catch (err) {
+        this.o.log(`could not fail the proxy database's transaction: ${(err as Error).message}`)
+      }
+    }
+  }
+
+  /** A proxy-function call failed inside a transaction block: the transaction fails, as in PostgreSQL. */
+  private async abortTransaction(): Promise<void> {
+    if (!this.backendLink) {
+      this.localStatus = 'E'
+      return
+    }
+    // make the proxy database's transaction fail too, so that COMMIT rolls back and later statements are refused
+    const failing = Buffer.from(
+      "DO $plproxy$BEGIN RAISE EXCEPTION 'a proxy function call failed in this transaction'; END$plproxy$\0",
+    )
+    const q = Buffer.alloc(5 + failing.length)
+    q[0] = 0x51
+    q.writeInt32BE(4 + failing.length, 1)
+    failing.copy(q, 5)
+    await this.backendLink.exchange(
+      [q],
+      (t) => t === B.ReadyForQuery,
+      () => {},
+    )
+  }
+
+  // ---- the proxy database ----------------------------------------------------
+
+  private async backend(): Promise<BackendLink> {
+    if (this.backendLink && !this.backendLink.closed) return this.backendLink
+    const open = this.o.backend
+    if (!open) throw new SessionError(NO_PROXY_DB, '0A000')
+    this.backendOpening ??= open().then((link) => {
+      this.backendLink = link
+      link.onUnsolicited = (_type, message) => {
+        this.out.raw(message)
+        if (!this.busy) this.flush()
+      }
+      return link
+    })
+    try {
+      return await this.backendOpening
+    } finally {
+      this.backendOpening = undefined
+    }
+  }
+
+  /**
+   * Sends client messages to the proxy database and relays its answers
+   * until `until` — or an ErrorResponse, for extended-protocol messages
+   * (a simple Query goes on to its ReadyForQuery). False when it failed.
+   */
+  private async forward(messages: readonly Buffer[], until: (type: number) => boolean): Promise<boolean> {
+    const link = await this.backend()
+    this.forwardedInBatch = true
+    this.o.stats.forwardedStatements++
+    let failed = false
+    const simple = messages[messages.length - 1]?.[0] === 0x51
+    await link.exchange(
+      messages,
+      (type) => until(type) || (!simple && type === B.ErrorResponse),
+      (type, message) => {
+        if (type === B.ErrorResponse) failed = true
+        else if (type === B.CopyInResponse) this.copyIn = true
+        this.out.raw(message)
+        if (this.out.length >= FLUSH_AT || type === B.CopyInResponse || type === B.CopyOutResponse)
+          this.flush()
+      },
+    )
+    return !failed
+  }
+
+  // ---- simple query ------------------------------------------------------------
+
+  private readStatements(sql: string): ClientStatement[] {
+    let stmts = this.parsed.get(sql)
+    if (!stmts) {
+      stmts = readClientStatements(sql)
+      if (this.parsed.size > 500) this.parsed.clear()
+      this.parsed.set(sql, stmts)
+    }
+    return stmts
+  }
+
+  private context(): CallContext {
+    return {
+      user: this.currentUser,
+      searchPath: this.searchPath.map((s) => (s === '$user' ? this.currentUser : s)),
+    }
+  }
+
+  /** How one statement runs: here (a call or a local command), or on the proxy database. */
+  private route(stmt: ClientStatement): 'call' | 'local' | 'forward' {
+    if (stmt.kind === 'FunctionCall') {
+      const name = stmt.schema === undefined ? stmt.name : `${stmt.schema}.${stmt.name}`
+      return this.o.runtime.isProxyFunction(name, this.context().searchPath) ? 'call' : 'forward'
+    }
+    if (isShowPlproxy(stmt)) return 'local'
+    if (stmt.node === 'DeallocateStmt') {
+      const name: string | undefined = stmt.tree.DeallocateStmt.name
+      const own =
+        name !== undefined && this.statements.has(name) && this.statements.get(name)!.kind !== 'forwarded'
+      if (own || !this.o.backend) return 'local'
+    }
+    const proxyCall = stmt.calledFunctions.find((f) =>
+      this.o.runtime.isProxyFunction(f, this.context().searchPath),
+    )
+    if (proxyCall) return 'local'
+    const ddl = this.o.ddl.classify(stmt, this.context())
+    if (ddl === 'function') return 'local'
+    if (ddl === 'catalog') return this.o.backend ? 'forward' : 'local'
+    if (!this.o.backend) return 'local'
+    return 'forward'
+  }
+
+  private async simpleQuery(m: Query): Promise<void> {
+    this.skipping = false
+    let stmts: ClientStatement[]
+    try {
+      stmts = this.readStatements(m.sql)
+    } catch (e) {
+      // a syntax error: the proxy database says it in its own words, if there is one
+      const relayed =
+        e instanceof ClientSyntaxError && this.o.backend
+          ? await this.runGuarded(() => this.forward([m.raw], (t) => t === B.ReadyForQuery))
+          : (await this.fail(e), undefined)
+      if (relayed === undefined) this.readyForQuery()
+      else this.flush()
+      return
+    }
+    if (!stmts.length) {
+      this.out.emptyQueryResponse()
+      this.readyForQuery()
+      return
+    }
+    const routes = stmts.map((s) => this.route(s))
+    if (routes.every((r) => r === 'forward')) {
+      // the whole query as it came: the proxy database's own multi-statement semantics
+      const ok = await this.runGuarded(() => this.forward([m.raw], (t) => t === B.ReadyForQuery))
+      if (ok === undefined) this.readyForQuery()
+      else {
+        this.afterForwarded(stmts)
+        this.flush()
+      }
+      return
+    }
+    for (let i = 0; i < stmts.length; i++) {
+      const stmt = stmts[i]!
+      const ok = await this.runGuarded(async () => {
+        switch (routes[i]) {
+          case 'call':
+            await this.runSimpleCall(stmt as FunctionCallStatement)
+            return true
+          case 'local':
+            await this.runLocal(stmt as OtherStatement, true)
+            return true
+          default: {
+            const q = queryMessage(stmt.text)
+            let failed = false
+            const link = await this.backend()
+            this.forwardedInBatch = true
+            this.o.stats.forwardedStatements++
+            await link.exchange(
+              [q],
+              (t) => t === B.ReadyForQuery,
+              (type, message) => {
+                if (type === B.ReadyForQuery) return
+                if (type === B.ErrorResponse) failed = true
+                if (type === B.CopyInResponse) this.copyIn = true
+                this.out.raw(message)
+              },
+            )
+            if (!failed) this.afterForwarded([stmt])
+            return !failed
+          }
+        }
+      })
+      if (!ok) break
+    }
+    this.readyForQuery()
+  }
+
+  /** Runs work; an error is reported to the client and gives undefined. */
+  private async runGuarded<T>(work: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await work()
+    } catch (e) {
+      await this.fail(e)
+      return undefined
+    }
+  }
+
+  /** Session state the compiler and the calls need, from statements the proxy database ran. */
+  private afterForwarded(stmts: readonly ClientStatement[]): void {
+    for (const s of stmts) {
+      if (s.kind !== 'Other') continue
+      if (s.node === 'VariableSetStmt') this.trackSetting(s.tree.VariableSetStmt)
+      else if (s.node === 'DiscardStmt') {
+        this.statements.clear()
+        this.portals.clear()
+        this.searchPath = [...this.initialSearchPath]
+        this.currentUser = this.o.user
+      } else if (this.o.ddl.classify(s, this.context()) === 'catalog') {
+        this.o.ddl.apply(s, this.context()).catch((e) => {
+          this.o.log(`the compiler could not follow "${s.text.slice(0, 80)}": ${(e as Error).message}`)
+        })
+      }
+    }
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: libpg-query parse trees are untyped JSON
+  private trackSetting(set: any): void {
+    const name: string | undefined = set?.name?.toLowerCase()
+    const values: string[] = (set?.args ?? []).map(
+      // biome-ignore lint/suspicious/noExplicitAny: parse tree
+      (a: any) => a?.A_Const?.sval?.sval ?? a?.A_Const?.ival?.ival?.toString() ?? '',
+    )
+    const reset =
+      set?.kind === 'VAR_RESET' || set?.kind === 'VAR_SET_DEFAULT' || set?.kind === 'VAR_RESET_ALL'
+    if (set?.kind === 'VAR_RESET_ALL') {
+      this.searchPath = [...this.initialSearchPath]
+      this.currentUser = this.o.user
+      return
+    }
+    if (name === 'search_path') {
+      this.searchPath = reset
+        ? [...this.initialSearchPath]
+        : values.flatMap((v) => v.split(',').map((x) => x.trim().replace(/^"(.*)"$/, '$1')))
+    } else if (name === 'role') {
+      this.currentUser = reset || values[0] === 'none' ? this.o.user : (values[0] ?? this.o.user)
+    } else if (name === 'session_authorization') {
+      this.currentUser = reset ? this.o.user : (values[0] ?? this.o.user)
+    }
+  }
+
+  // ---- proxy-function calls ------------------------------------------------------
+
+  private prepareCall(stmt: FunctionCallStatement, parameterOids: readonly number[]): CallStatement {
+    const prepared = this.o.runtime.prepare(stmt, parameterOids, this.context())
+    if (!prepared) throw new SessionError(`function ${stmt.name} does not exist`, '42883')
+    return { kind: 'call', prepared, parameterOids }
+  }
+
+  private async runSimpleCall(stmt: FunctionCallStatement): Promise<void> {
+    const call = this.prepareCall(stmt, [])
+    const portal: CallPortal = {
+      kind: 'call',
+      statement: call,
+      args: call.prepared.arguments([]),
+      formats: [],
+      sent: 0,
+      done: false,
+    }
+    this.out.rowDescription(this.fields(call.prepared.columns, []))
+    await this.executeCall(portal, 0)
+  }
+
+  private fields(columns: readonly OutputColumn[], formats: readonly number[]): FieldDescription[] {
+    return columns.map((c, i) => {
+      const { oid, size } = this.o.runtime.describeType(c.type)
+      return {
+        name: c.name,
+        tableOid: 0,
+        columnAttr: 0,
+        typeOid: oid,
+        typeSize: size,
+        typmod: -1,
+        format: formatOf(formats, i),
+      }
+    })
+  }
+
+  /** Runs a call (once per portal) and sends up to maxRows rows; CommandComplete or PortalSuspended. */
+  private async executeCall(portal: CallPortal, maxRows: number): Promise<void> {
+    if (this.status() === 'E') throw abortedTransaction()
+    if (!portal.pending) {
+      const started = performance.now()
+      const prepared = portal.statement.prepared
+      const name = prepared.plan.function.qualifiedName
+      const controller = new AbortController()
+      this.running = controller
+      let rows: readonly Buffer[]
+      try {
+        rows = await this.o.runtime.run(prepared, portal.args, {
+          signal: controller.signal,
+          user: this.currentUser,
+          onNotice: (n) => {
+            this.out.noticeResponse(errorFields(n))
+          },
+        })
+      } catch (e) {
+        this.o.stats.functionCall(name, (performance.now() - started) / 1000, true)
+        throw e
+      } finally {
+        this.running = undefined
+      }
+      this.o.stats.functionCall(name, (performance.now() - started) / 1000, false)
+      portal.pending = this.shape(prepared, rows, portal.formats)
+    }
+    const pending = portal.pending
+    const n = maxRows > 0 ? Math.min(maxRows, pending.length) : pending.length
+    for (let i = 0; i < n; i++) {
+      this.out.raw(pending[i]!)
+      if (this.out.length >= FLUSH_AT) this.flush()
+    }
+    portal.sent += n
+    if (n < pending.length) {
+      portal.pending = pending.slice(n)
+      this.out.portalSuspended()
+      return
+    }
+    portal.pending = []
+    portal.done = true
+    this.out.commandComplete(`SELECT ${portal.sent}`)
+  }
+
+  /** The client's DataRows from the function's: projected, as one record, or in binary, as asked. */
+  private shape(prepared: PreparedClientCall, rows: readonly Buffer[], formats: readonly number[]): Buffer[] {
+    const output = prepared.output
+    const binary = formats.some((f) => f === 1)
+    if (output.kind === 'columns' && !output.map && !binary) return rows as Buffer[]
+    const w = new BackendWriter()
+    const out: Buffer[] = []
+    const columns = prepared.columns
+    for (const row of rows) {
+      const values = dataRowValues(row)
+      let shaped: (Buffer | string | null)[]
+      if (output.kind === 'record') {
+        shaped = [
+          `(${values.map((v) => quoteRecordField(v === null ? null : v.toString('utf8'))).join(',')})`,
+        ]
+      } else if (output.map) {
+        shaped = output.map.map((j) => values[j] ?? null)
+      } else shaped = values
+      if (binary) {
+        shaped = shaped.map((v, i) => {
+          if (v === null || formatOf(formats, i) !== 1) return v
+          const type = columns[i]!.type
+          return textToBinary(
+            this.o.runtime.describeType(type).oid,
+            typeof v === 'string' ? v : v.toString('utf8'),
+            type.sqlName,
+          )
+        })
+      }
+      out.push(w.dataRow(shaped).flush())
+    }
+    return out
+  }
+
+  // ---- local commands -----------------------------------------------------------
+
+  private async runLocal(stmt: OtherStatement, simple: boolean): Promise<void> {
+    if (isShowPlproxy(stmt)) {
+      this.showStats(simple)
+      return
+    }
+    const proxyCall = stmt.calledFunctions.find((f) =>
+      this.o.runtime.isProxyFunction(f, this.context().searchPath),
+    )
+    if (proxyCall) {
+      throw new SessionError(
+        `proxy function ${proxyCall} cannot be called here: ${stmt.unsupportedCall ?? 'only SELECT f(…) and SELECT * | columns FROM f(…) run proxy functions'}`,
+        '0A000',
+      )
+    }
+    const ddl = this.o.ddl.classify(stmt, this.context())
+    if (ddl) {
+      if (this.status() === 'E') throw abortedTransaction()
+      const { tag, notices } = await this.o.ddl.apply(stmt, this.context())
+      for (const n of notices) this.out.noticeResponse(n)
+      this.out.commandComplete(tag)
+      return
+    }
+    this.localCommand(stmt, simple)
+  }
+
+  /** SET, SHOW, BEGIN, COMMIT, ROLLBACK… without a proxy database. */
+  private localCommand(stmt: OtherStatement, simple: boolean): void {
+    const tree = stmt.tree
+    switch (stmt.node) {
+      case 'TransactionStmt': {
+        const kind: string = tree.TransactionStmt.kind
+        if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START') {
+          if (this.localStatus !== 'I') {
+            this.out.noticeResponse({
+              severity: 'WARNING',
+              code: '25001',
+              message: 'there is already a transaction in progress',
+            })
+          } else this.localStatus = 'T'
+          this.out.commandComplete(kind === 'TRANS_STMT_BEGIN' ? 'BEGIN' : 'START TRANSACTION')
+          return
+        }
+        if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK') {
+          if (this.localStatus === 'I') {
+            this.out.noticeResponse({
+              severity: 'WARNING',
+              code: '25P01',
+              message: 'there is no transaction in progress',
+            })
+          }
+          const failed = this.localStatus === 'E'
+          this.localStatus = 'I'
+          this.out.commandComplete(kind === 'TRANS_STMT_COMMIT' && !failed ? 'COMMIT' : 'ROLLBACK')
+          return
+        }
+        throw new SessionError(`${NO_PROXY_DB} (savepoints and two-phase commit included)`, '0A000')
+      }
+      case 'VariableSetStmt': {
+        if (this.localStatus === 'E') throw abortedTransaction()
+        const set = tree.VariableSetStmt
+        this.trackSetting(set)
+        if (set.kind === 'VAR_RESET_ALL') {
+          for (const [name, value] of this.o.settings.resetAll()) this.out.parameterStatus(name, value)
+          this.out.commandComplete('RESET')
+          return
+        }
+        const name: string = set.name
+        if (['search_path', 'role', 'session_authorization'].includes(name.toLowerCase())) {
+          this.out.commandComplete(set.kind === 'VAR_RESET' ? 'RESET' : 'SET')
+          return
+        }
+        const reset = set.kind === 'VAR_RESET' || set.kind === 'VAR_SET_DEFAULT'
+        // biome-ignore lint/suspicious/noExplicitAny: parse tree
+        const value = reset ? undefined : (set.args ?? []).map((a: any) => constantText(a)).join(', ')
+        try {
+          const report = this.o.settings.set(name, value)
+          if (report) this.out.parameterStatus(report[0], report[1])
+        } catch (e) {
+          if (e instanceof SettingError) throw new SessionError(e.message, e.code)
+          throw e
+        }
+        this.out.commandComplete(set.kind === 'VAR_RESET' ? 'RESET' : 'SET')
+        return
+      }
+      case 'VariableShowStmt': {
+        if (this.localStatus === 'E') throw abortedTransaction()
+        const name: string = tree.VariableShowStmt.name
+        const rows: [string, string][] =
+          name === 'all'
+            ? this.o.settings.all()
+            : name === 'search_path'
+              ? [['search_path', this.searchPath.map((s) => (s === '$user' ? '"$user"' : s)).join(', ')]]
+              : [
+                  (() => {
+                    try {
+                      return this.o.settings.show(name)
+                    } catch (e) {
+                      if (e instanceof SettingError) throw new SessionError(e.message, e.code)
+                      throw e
+                    }
+                  })(),
+                ]
+        const columns = name === 'all' ? ['name', 'setting'] : [rows[0]![0]]
+        if (simple) this.out.rowDescription(textFields(columns))
+        for (const [n, v] of rows) this.out.dataRow(name === 'all' ? [n, v] : [v])
+        this.out.commandComplete('SHOW')
+        return
+      }
+      case 'DiscardStmt':
+        this.statements.clear()
+        this.portals.clear()
+        this.o.settings.resetAll()
+        this.searchPath = [...this.initialSearchPath]
+        this.currentUser = this.o.user
+        this.out.commandComplete('DISCARD ALL')
+        return
+      case 'DeallocateStmt': {
+        const name: string | undefined = tree.DeallocateStmt.name
+        if (name === undefined) this.statements.clear()
+        else if (!this.statements.delete(name)) {
+          throw new SessionError(`prepared statement "${name}" does not exist`, '26000')
+        }
+        this.out.commandComplete(name === undefined ? 'DEALLOCATE ALL' : 'DEALLOCATE')
+        return
+      }
+      default:
+        if (this.localStatus === 'E') throw abortedTransaction()
+        throw new SessionError(NO_PROXY_DB, '0A000')
+    }
+  }
+
+  private showStats(simple: boolean): void {
+    if (simple) {
+      this.out.rowDescription(
+        textFields(
+          ['scope', 'name', 'calls', 'errors', 'total_ms', 'mean_ms', 'max_ms'],
+          [25, 25, 20, 20, 1700, 1700, 1700],
+        ),
+      )
+    }
+    const rows = this.o.stats.rows()
+    for (const r of rows) {
+      this.out.dataRow([
+        r.scope,
+        r.name,
+        String(r.calls),
+        String(r.errors),
+        String(r.totalMs),
+        String(r.meanMs),
+        String(r.maxMs),
+      ])
+    }
+    this.out.commandComplete(`SHOW`)
+  }
+
+  // ---- extended protocol ----------------------------------------------------------
+
+  private async parse(m: Parse): Promise<void> {
+    if (m.name !== '' && this.statements.has(m.name)) {
+      throw new SessionError(`prepared statement "${m.name}" already exists`, '42P05')
+    }
+    let stmts: ClientStatement[]
+    try {
+      stmts = this.readStatements(m.sql)
+    } catch (e) {
+      if (e instanceof ClientSyntaxError && this.o.backend) return this.forwardParse(m)
+      throw e
+    }
+    if (stmts.length > 1)
+      throw new SessionError('cannot insert multiple commands into a prepared statement', '42601')
+    if (!stmts.length) {
+      this.statements.set(m.name, { kind: 'empty' })
+      this.out.parseComplete()
+      return
+    }
+    const stmt = stmts[0]!
+    const route = this.route(stmt)
+    if (route === 'forward') return this.forwardParse(m)
+    if (route === 'call') {
+      this.statements.set(m.name, this.prepareCall(stmt as FunctionCallStatement, m.paramTypes))
+    } else {
+      this.statements.set(m.name, { kind: 'local', stmt: stmt as OtherStatement })
+    }
+    this.out.parseComplete()
+  }
+
+  private async forwardParse(m: Parse): Promise<void> {
+    // the proxy database keeps its own statement; ours is only a marker
+    if (await this.forward([m.raw], (t) => t === B.ParseComplete))
+      this.statements.set(m.name, { kind: 'forwarded' })
+    else this.skipping = true
+  }
+
+  private async bind(m: Bind): Promise<void> {
+    const stmt = this.statements.get(m.statement)
+    if (!stmt) throw new SessionError(`prepared statement "${m.statement}" does not exist`, '26000')
+    if (m.portal !== '' && this.portals.has(m.portal)) {
+      throw new SessionError(`portal "${m.portal}" already exists`, '42P03')
+    }
+    switch (stmt.kind) {
+      case 'forwarded':
+        if (await this.forward([m.raw], (t) => t === B.BindComplete))
+          this.portals.set(m.portal, { kind: 'forwarded' })
+        else this.skipping = true
+        return
+      case 'empty':
+        this.portals.set(m.portal, { kind: 'empty' })
+        break
+      case 'local':
+        this.portals.set(m.portal, { kind: 'local', stmt: stmt.stmt, done: false })
+        break
+      case 'call': {
+        const types = stmt.prepared.parameterTypes
+        if (m.params.length !== types.length) {
+          throw new SessionError(
+            `bind message supplies ${m.params.length} parameters, but prepared statement "${m.statement}" requires ${types.length}`,
+            '08P01',
+          )
+        }
+        const values = m.params.map((p, i) => {
+          if (p === null) return null
+          if (formatOf(m.paramFormats, i) === 0) return p.toString('utf8')
+          const type = types[i]!
+          return binaryToText(this.o.runtime.describeType(type).oid, p, type.sqlName)
+        })
+        const args = stmt.prepared.arguments(values)
+        this.portals.set(m.portal, {
+          kind: 'call',
+          statement: stmt,
+          args,
+          formats: m.resultFormats,
+          sent: 0,
+          done: false,
+        })
+        break
+      }
+    }
+    this.out.bindComplete()
+  }
+
+  private async describe(m: Describe): Promise<void> {
+    if (m.target === 'S') {
+      const stmt = this.statements.get(m.name)
+      if (!stmt) throw new SessionError(`prepared statement "${m.name}" does not exist`, '26000')
+      if (stmt.kind === 'forwarded') {
+        await this.forward([m.raw], (t) => t === B.RowDescription || t === B.NoData)
+        return
+      }
+      if (stmt.kind === 'call') {
+        this.out.parameterDescription(
+          stmt.prepared.parameterTypes.map((t) => this.o.runtime.describeType(t).oid),
+        )
+        this.out.rowDescription(this.fields(stmt.prepared.columns, []))
+        return
+      }
+      this.out.parameterDescription([])
+      this.describeLocal(stmt.kind === 'local' ? stmt.stmt : undefined)
+      return
+    }
+    const portal = this.portals.get(m.name)
+    if (!portal) throw new SessionError(`portal "${m.name}" does not exist`, '34000')
+    if (portal.kind === 'forwarded') {
+      await this.forward([m.raw], (t) => t === B.RowDescription || t === B.NoData)
+      return
+    }
+    if (portal.kind === 'call') {
+      this.out.rowDescription(this.fields(portal.statement.prepared.columns, portal.formats))
+      return
+    }
+    this.describeLocal(portal.kind === 'local' ? portal.stmt : undefined)
+  }
+
+  private describeLocal(stmt: OtherStatement | undefined): void {
+    if (stmt && isShowPlproxy(stmt)) {
+      this.out.rowDescription(
+        textFields(
+          ['scope', 'name', 'calls', 'errors', 'total_ms', 'mean_ms', 'max_ms'],
+          [25, 25, 20, 20, 1700, 1700, 1700],
+        ),
+      )
+    } else if (stmt?.node === 'VariableShowStmt') {
+      const name: string = stmt.tree.VariableShowStmt.name
+      this.out.rowDescription(textFields(name === 'all' ? ['name', 'setting'] : [name]))
+    } else this.out.noData()
+  }
+
+  private async execute(m: Execute): Promise<void> {
+    const portal = this.portals.get(m.portal)
+    if (!portal) throw new SessionError(`portal "${m.portal}" does not exist`, '34000')
+    switch (portal.kind) {
+      case 'forwarded':
+        if (
+          !(await this.forward(
+            [m.raw],
+            (t) => t === B.CommandComplete || t === B.EmptyQueryResponse || t === B.PortalSuspended,
+          ))
+        ) {
+          this.skipping = true
+        }
+        return
+      case 'empty':
+        this.out.emptyQueryResponse()
+        return
+      case 'local':
+        if (portal.done) {
+          this.out.commandComplete('SHOW')
+          return
+        }
+        portal.done = true
+        await this.runLocal(portal.stmt, false)
+        return
+      case 'call':
+        if (portal.done) {
+          this.out.commandComplete(`SELECT 0`)
+          return
+        }
+        await this.executeCall(portal, m.maxRows)
+        return
+    }
+  }
+
+  private async close(m: Close): Promise<void> {
+    const forwarded =
+      m.target === 'S'
+        ? this.statements.get(m.name)?.kind === 'forwarded'
+        : this.portals.get(m.name)?.kind === 'forwarded'
+    if (m.target === 'S') this.statements.delete(m.name)
+    else this.portals.delete(m.name)
+    if (forwarded) {
+      await this.forward([m.raw], (t) => t === B.CloseComplete)
+      return
+    }
+    this.out.closeComplete()
+  }
+
+  private async sync(): Promise<void> {
+    this.skipping = false
+    // unnamed portals end with the transaction's command
+    this.portals.delete('')
+    if (this.forwardedInBatch && this.backendLink) {
+      this.forwardedInBatch = false
+      const sync = Buffer.from([0x53, 0, 0, 0, 4])
+      await this.backendLink.exchange(
+        [sync],
+        (t) => t === B.ReadyForQuery,
+        (_t, message) => this.out.raw(message),
+      )
+      this.flush()
+      return
+    }
+    this.forwardedInBatch = false
+    this.readyForQuery()
+  }
+
+  private async functionCall(raw: Buffer): Promise<void> {
+    // the fast-path function call interface: the proxy database's business
+    await this.runGuarded(() => this.forward([raw], (t) => t === B.ReadyForQuery))
+    if (!this.backendLink) this.readyForQuery()
+    else this.flush()
+  }
+
+  // ---- cancel and end -------------------------------------------------------------
+
+  /** A CancelRequest for this session: the running call, and the proxy database's statement. */
+  cancel(): void {
+    this.running?.abort(new Error('canceled by the client'))
+    void this.backendLink?.cancel()
+  }
+
+  async end(): Promise<void> {
+    this.closed = true
+    this.running?.abort(new Error('the client disconnected'))
+    await this.backendLink?.close()
+  }
+}
+
+// ---- helpers ----------------------------------------------------------------------
+
+function formatOf(formats: readonly number[], i: number): number {
+  if (formats.length === 0) return 0
+  if (formats.length === 1) return formats[0]!
+  return formats[i] ?? 0
+}
+
+function textFields(names: readonly string[], oids: readonly number[] = []): FieldDescription[] {
+  return names.map((name, i) => ({
+    name,
+    tableOid: 0,
+    columnAttr: 0,
+    typeOid: oids[i] ?? 25,
+    typeSize: (oids[i] ?? 25) === 20 ? 8 : -1,
+    typmod: -1,
+    format: 0,
+  }))
+}
+
+function isShowPlproxy(stmt: ClientStatement): boolean {
+  return (
+    stmt.kind === 'Other' &&
+    stmt.node === 'VariableShowStmt' &&
+    /^plproxy\.stats$/i.test(String(stmt.tree.VariableShowStmt?.name ?? ''))
+  )
+}
+
+function abortedTransaction(): SessionError {
+  return new SessionError(
+    'current transaction is aborted, commands ignored until end of transaction block',
+    '25P02',
+  )
+}
+
+function queryMessage(sql: string): Buffer {
+  const body = Buffer.from(`${sql}\0`, 'utf8')
+  const out = Buffer.allocUnsafe(5 + body.length)
+  out[0] = 0x51
+  out.writeInt32BE(4 + body.length, 1)
+  body.copy(out, 5)
+  return out
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: parse tree
+function constantText(a: any): string {
+  const c = a?.A_Const
+  if (!c) return ''
+  if (c.sval) return String(c.sval.sval ?? '')
+  if (c.ival) return String(c.ival.ival ?? 0)
+  if (c.fval) return String(c.fval.fval)
+  if (c.boolval) return c.boolval.boolval ? 'on' : 'off'
+  return ''
+}
+
+/** Any error as the fields of an ErrorResponse (runtime errors keep theirs). */
+export function errorFields(e: unknown): ErrorFields {
+  if (e instanceof SessionError) return { code: e.code, message: e.message, ...e.fields }
+  if (e instanceof ClientSyntaxError) {
+    return { code: '42601', message: e.message, position: e.position }
+  }
+  const f = e as Partial<ErrorFields> & { message?: string; code?: string; severity?: string }
+  if (f && typeof f === 'object' && typeof f.code === 'string' && /^[0-9A-Z]{5}$/.test(f.code)) {
+    return {
+      severity: f.severity,
+      code: f.code,
+      message: f.message ?? '',
+      detail: f.detail,
+      hint: f.hint,
+      position: f.position,
+      internalPosition: f.internalPosition,
+      internalQuery: f.internalQuery,
+      where: f.where,
+      schema: f.schema,
+      table: f.table,
+      column: f.column,
+      dataType: f.dataType,
+      constraint: f.constraint,
+    }
+  }
+  return { code: 'XX000', message: (e as Error)?.message ?? String(e) }
+}

@@ -162,15 +162,16 @@ const SQLMED_NODES = new Set([
 const FUNCTION_OBJECTS = new Set(['OBJECT_FUNCTION', 'OBJECT_ROUTINE', 'OBJECT_PROCEDURE'])
 
 // biome-ignore lint/suspicious/noExplicitAny: libpg-query parse trees are untyped JSON
+type Node = any
+
+/** The functions a DROP/ALTER/RENAME FUNCTION statement names, or undefined for other statements. */
 function functionNames(stmt: OtherStatement): string[] | undefined {
   const t = stmt.tree[stmt.node] ?? {}
-  // biome-ignore lint/suspicious/noExplicitAny: parse tree
-  const nameOf = (owa: any): string => (owa?.objname ?? []).map((n: any) => n?.String?.sval ?? '').join('.')
+  const nameOf = (owa: Node): string => (owa?.objname ?? []).map((n: Node) => n?.String?.sval ?? '').join('.')
   switch (stmt.node) {
     case 'DropStmt':
-      // biome-ignore lint/suspicious/noExplicitAny: parse tree
       return FUNCTION_OBJECTS.has(t.removeType)
-        ? (t.objects ?? []).map((o: any) => nameOf(o.ObjectWithArgs))
+        ? (t.objects ?? []).map((o: Node) => nameOf(o.ObjectWithArgs))
         : undefined
     case 'AlterFunctionStmt':
       return [nameOf(t.func)]

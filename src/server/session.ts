@@ -430,10 +430,10 @@ export class Session {
       stmts = this.readStatements(m.sql)
     } catch (e) {
       // a syntax error: the proxy database says it in its own words, if there is one
-      const relayed =
-        e instanceof ClientSyntaxError && this.o.backend
-          ? await this.runGuarded(() => this.forward([m.raw], (t) => t === B.ReadyForQuery))
-          : (await this.fail(e), undefined)
+      let relayed: boolean | undefined
+      if (e instanceof ClientSyntaxError && this.o.backend) {
+        relayed = await this.runGuarded(() => this.forward([m.raw], (t) => t === B.ReadyForQuery))
+      } else await this.fail(e)
       if (relayed === undefined) this.readyForQuery()
       else this.flush()
       return

@@ -173,6 +173,14 @@ function evaluator(
     }
     case 'Parameter': {
       const i = arg.number - 1
+      // a parameter is read by its type's input function at Bind, as PostgreSQL does
+      const type = parameterTypes.get(arg.number)
+      if (type && nativeTypeOf(type)) {
+        return (p) => {
+          const v = p[i] ?? null
+          return v === null ? null : canonicalText(type, v)
+        }
+      }
       return (p) => p[i] ?? null
     }
     case 'Cast': {

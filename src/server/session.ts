@@ -18,7 +18,7 @@ import {
 } from '../parser/index.js'
 import type { OutputColumn, PreparedClientCall } from '../runtime/client-call.js'
 import type { ProxyNotice } from '../runtime/errors.js'
-import { binaryToText, quoteRecordField, textToBinary } from '../runtime/values/index.js'
+import { binaryToText, textToBinary } from '../runtime/values/index.js'
 import { B, type BackendLink } from './backend-link.js'
 import { dataRowValues } from './data-rows.js'
 import {
@@ -34,6 +34,7 @@ import {
   type Query,
   type TransactionStatus,
 } from './protocol/index.js'
+import { recordText } from './record.js'
 import { type SessionSettings, SettingError } from './settings.js'
 import type { ServerStats } from './stats.js'
 
@@ -124,8 +125,9 @@ interface CallPortal {
   readonly statement: CallStatement
   readonly args: (string | null)[]
   readonly formats: readonly number[]
-  /** rows not yet sent (after a PortalSuspended) */
-  pending?: Buffer[]
+  /** the function's rows, once it ran */
+  rows: readonly Buffer[] | undefined
+  /** how many have been sent (PortalSuspended resumes here) */
   sent: number
   done: boolean
 }
@@ -160,7 +162,8 @@ export class Session {
   private backendOpening: Promise<BackendLink> | undefined
   /** COPY … FROM STDIN under way on the proxy database */
   private copyIn = false
-  private running: AbortController | undefined
+  private cancelling = new AbortController()
+  private runningCall = false
   private searchPath: string[] = ['$user', 'public']
   private currentUser: string
   private closed = false
@@ -558,6 +561,7 @@ export class Session {
       statement: call,
       args: call.prepared.arguments([]),
       formats: [],
+      rows: undefined,
       sent: 0,
       done: false,
     }
@@ -583,62 +587,67 @@ export class Session {
   /** Runs a call (once per portal) and sends up to maxRows rows; CommandComplete or PortalSuspended. */
   private async executeCall(portal: CallPortal, maxRows: number): Promise<void> {
     if (this.status() === 'E') throw abortedTransaction()
-    if (!portal.pending) {
+    let rows = portal.rows
+    if (rows === undefined) {
       const started = performance.now()
       const prepared = portal.statement.prepared
       const name = prepared.plan.function.qualifiedName
-      const controller = new AbortController()
-      this.running = controller
-      let rows: readonly Buffer[]
+      // one controller per session, replaced only once a cancel has used it
+      if (this.cancelling.signal.aborted) this.cancelling = new AbortController()
+      this.runningCall = true
       try {
         rows = await this.o.runtime.run(prepared, portal.args, {
-          signal: controller.signal,
+          signal: this.cancelling.signal,
           user: this.currentUser,
-          onNotice: (n) => {
-            this.out.noticeResponse(errorFields(n))
-          },
+          onNotice: this.onNotice,
         })
       } catch (e) {
         this.o.stats.functionCall(name, (performance.now() - started) / 1000, true)
         throw e
       } finally {
-        this.running = undefined
+        this.runningCall = false
       }
       this.o.stats.functionCall(name, (performance.now() - started) / 1000, false)
-      portal.pending = this.shape(prepared, rows, portal.formats)
+      portal.rows = rows
     }
-    const pending = portal.pending
-    const n = maxRows > 0 ? Math.min(maxRows, pending.length) : pending.length
-    for (let i = 0; i < n; i++) {
-      this.out.raw(pending[i]!)
-      if (this.out.length >= FLUSH_AT) this.flush()
-    }
-    portal.sent += n
-    if (n < pending.length) {
-      portal.pending = pending.slice(n)
+    const from = portal.sent
+    const end = maxRows > 0 ? Math.min(rows.length, from + maxRows) : rows.length
+    this.emitRows(portal, rows, from, end)
+    portal.sent = end
+    if (end < rows.length) {
       this.out.portalSuspended()
       return
     }
-    portal.pending = []
     portal.done = true
-    this.out.commandComplete(`SELECT ${portal.sent}`)
+    this.out.commandComplete(`SELECT ${end}`)
   }
 
-  /** The client's DataRows from the function's: projected, as one record, or in binary, as asked. */
-  private shape(prepared: PreparedClientCall, rows: readonly Buffer[], formats: readonly number[]): Buffer[] {
+  private readonly onNotice = (n: ProxyNotice): void => {
+    this.out.noticeResponse(errorFields(n))
+  }
+
+  /** The client's DataRows from the function's rows [from, end): as they are, projected, as one record, or in binary. */
+  private emitRows(portal: CallPortal, rows: readonly Buffer[], from: number, end: number): void {
+    const prepared = portal.statement.prepared
     const output = prepared.output
-    const binary = formats.some((f) => f === 1)
-    if (output.kind === 'columns' && !output.map && !binary) return rows as Buffer[]
-    const w = new BackendWriter()
-    const out: Buffer[] = []
+    const formats = portal.formats
+    const binary = formats.length > 0 && formats.some((f) => f === 1)
+    const out = this.out
+    if (output.kind === 'columns' && !output.map && !binary) {
+      for (let i = from; i < end; i++) {
+        out.raw(rows[i]!)
+        if (out.length >= FLUSH_AT) this.flush()
+      }
+      return
+    }
     const columns = prepared.columns
-    for (const row of rows) {
-      const values = dataRowValues(row)
+    const one: (Buffer | string | null)[] = [null]
+    for (let r = from; r < end; r++) {
+      const values = dataRowValues(rows[r]!)
       let shaped: (Buffer | string | null)[]
       if (output.kind === 'record') {
-        shaped = [
-          `(${values.map((v) => quoteRecordField(v === null ? null : v.toString('utf8'))).join(',')})`,
-        ]
+        one[0] = recordText(values)
+        shaped = one
       } else if (output.map) {
         shaped = output.map.map((j) => values[j] ?? null)
       } else shaped = values
@@ -653,9 +662,9 @@ export class Session {
           )
         })
       }
-      out.push(w.dataRow(shaped).flush())
+      out.dataRow(shaped)
+      if (out.length >= FLUSH_AT) this.flush()
     }
-    return out
   }
 
   // ---- local commands -----------------------------------------------------------
@@ -891,6 +900,7 @@ export class Session {
           statement: stmt,
           args,
           formats: m.resultFormats,
+          rows: undefined,
           sent: 0,
           done: false,
         })
@@ -1025,13 +1035,13 @@ export class Session {
 
   /** A CancelRequest for this session: the running call, and the proxy database's statement. */
   cancel(): void {
-    this.running?.abort(new Error('canceled by the client'))
+    if (this.runningCall) this.cancelling.abort(new Error('canceled by the client'))
     void this.backendLink?.cancel()
   }
 
   async end(): Promise<void> {
     this.closed = true
-    this.running?.abort(new Error('the client disconnected'))
+    if (this.runningCall) this.cancelling.abort(new Error('the client disconnected'))
     await this.backendLink?.close()
   }
 }

@@ -179,6 +179,8 @@ export interface ServerHooks {
   describeType(type: PlanType): { oid: number; size: number }
   /** new functions and SQL/MED servers after DDL: the compiler's result now */
   reload(compiled: CompileResult): void
+  /** how many reloads so far: what was prepared before one is stale */
+  readonly generation: number
 }
 
 async function scriptInputs(sources: readonly SqlSource[], kind: string): Promise<ScriptInput[]> {
@@ -433,7 +435,9 @@ export async function createProxy(options: ProxyOptions): Promise<PlProxy> {
       if (oid === undefined) oid = type.kind === 'composite' ? 2249 : 25
       return { oid, size: builtinTypeLength(oid) ?? -1 }
     },
+    generation: 0,
     reload(next) {
+      ;(server as { generation: number }).generation++
       compiled = next
       plans = next.functions.flatMap((f) => (f.plan ? [f.plan] : []))
       table = new FunctionTable(plans)

@@ -216,6 +216,9 @@ export class Core implements ServerCore {
       run: (prepared, args, o) => proxy.server.run(prepared, args, o),
       isProxyFunction: (name, path) => proxy.server.isProxyFunction(name, path),
       describeType: (type) => proxy.server.describeType(type),
+      get generation() {
+        return proxy.server.generation
+      },
     }
     this.ddl = {
       classify: (stmt, ctx) => this.classify(stmt, ctx),

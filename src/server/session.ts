@@ -14,6 +14,7 @@ import {
   ClientSyntaxError,
   type FunctionCallStatement,
   type OtherStatement,
+  parameterizeConstants,
   readClientStatements,
 } from '../parser/index.js'
 import type { OutputColumn, PreparedClientCall } from '../runtime/client-call.js'
@@ -56,6 +57,8 @@ export interface SessionRuntime {
   isProxyFunction(name: string, searchPath: readonly string[]): boolean
   /** OID and typlen of a type for RowDescription */
   describeType(type: PlanType): { oid: number; size: number }
+  /** changes whenever the functions change (DDL): prepared calls of an older generation are stale */
+  readonly generation: number
 }
 
 /** CREATE/DROP/ALTER FUNCTION … LANGUAGE plproxy, and the DDL the compiler follows (types, schemas, SQL/MED). */
@@ -107,6 +110,11 @@ interface CallStatement {
   readonly kind: 'call'
   readonly prepared: PreparedClientCall
   readonly parameterOids: readonly number[]
+  /** the statement as the client wrote it, and the runtime generation it was prepared in */
+  readonly stmt: FunctionCallStatement
+  readonly generation: number
+  /** RowDescription fields in text format, once computed */
+  fields?: FieldDescription[]
 }
 interface LocalStatement {
   readonly kind: 'local'
@@ -167,6 +175,8 @@ export class Session {
   private searchPath: string[] = ['$user', 'public']
   private currentUser: string
   private closed = false
+  /** prepared calls of simple queries, by their shape without constants */
+  private readonly simpleCalls = new Map<string, { call: CallStatement; generation: number }>()
   /** statement texts already read (Parse messages repeat) */
   private readonly parsed = new Map<string, ClientStatement[]>()
 
@@ -549,23 +559,42 @@ export class Session {
   // ---- proxy-function calls ------------------------------------------------------
 
   private prepareCall(stmt: FunctionCallStatement, parameterOids: readonly number[]): CallStatement {
+    const generation = this.o.runtime.generation
     const prepared = this.o.runtime.prepare(stmt, parameterOids, this.context())
     if (!prepared) throw new SessionError(`function ${stmt.name} does not exist`, '42883')
-    return { kind: 'call', prepared, parameterOids }
+    return { kind: 'call', prepared, parameterOids, stmt, generation }
   }
 
   private async runSimpleCall(stmt: FunctionCallStatement): Promise<void> {
-    const call = this.prepareCall(stmt, [])
+    // calls that differ only in their constants share one prepared call (and its RowDescription)
+    const p = parameterizeConstants(stmt)
+    let call: CallStatement
+    let args: (string | null)[]
+    if (p) {
+      const key = `${this.searchPath.join(',')}\u0000${this.currentUser}\u0000${p.key}`
+      let cached = this.simpleCalls.get(key)
+      if (!cached || cached.generation !== this.o.runtime.generation) {
+        cached = { call: this.prepareCall(p.statement, p.types), generation: this.o.runtime.generation }
+        if (this.simpleCalls.size > 200) this.simpleCalls.clear()
+        this.simpleCalls.set(key, cached)
+      }
+      call = cached.call
+      args = call.prepared.arguments(p.values)
+    } else {
+      call = this.prepareCall(stmt, [])
+      args = call.prepared.arguments([])
+    }
     const portal: CallPortal = {
       kind: 'call',
       statement: call,
-      args: call.prepared.arguments([]),
+      args,
       formats: [],
       rows: undefined,
       sent: 0,
       done: false,
     }
-    this.out.rowDescription(this.fields(call.prepared.columns, []))
+    call.fields ??= this.fields(call.prepared.columns, [])
+    this.out.rowDescription(call.fields)
     await this.executeCall(portal, 0)
   }
 
@@ -863,7 +892,7 @@ export class Session {
   }
 
   private async bind(m: Bind): Promise<void> {
-    const stmt = this.statements.get(m.statement)
+    let stmt = this.statements.get(m.statement)
     if (!stmt) throw new SessionError(`prepared statement "${m.statement}" does not exist`, '26000')
     if (m.portal !== '' && this.portals.has(m.portal)) {
       throw new SessionError(`portal "${m.portal}" already exists`, '42P03')
@@ -881,6 +910,12 @@ export class Session {
         this.portals.set(m.portal, { kind: 'local', stmt: stmt.stmt, done: false })
         break
       case 'call': {
+        if (stmt.generation !== this.o.runtime.generation) {
+          // the functions changed since Parse (CREATE OR REPLACE, DROP): plan it again, as PostgreSQL replans
+          const fresh = this.prepareCall(stmt.stmt, stmt.parameterOids)
+          this.statements.set(m.statement, fresh)
+          stmt = fresh
+        }
         const types = stmt.prepared.parameterTypes
         if (m.params.length !== types.length) {
           throw new SessionError(

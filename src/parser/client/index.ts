@@ -1,4 +1,5 @@
 export { fastFunctionCall } from './fast-path.js'
 export * from './model.js'
+export { type ParameterizedCall, parameterizeConstants } from './parameterize.js'
 export { readClientStatements } from './read.js'
 export { calledFunctions } from './tree.js'

@@ -88,6 +88,11 @@ export function buildProgram(out: Output, setStatus: (code: number) => void): Co
     .option('--tls-cert <file>', 'certificate (PEM) for TLS')
     .option('--tls-key <file>', 'private key (PEM) for TLS')
     .option('--max-connections <n>', 'most client connections at once', '100')
+    .option(
+      '--workers <n>',
+      'worker processes, each serving its share of the connections on its own core ("auto": one per CPU)',
+      '1',
+    )
     .option('--metrics <host:port>', 'serve /metrics (Prometheus) on this address')
     .option('--unix-socket-dir <dir>', 'also listen on <dir>/.s.PGSQL.<port>')
     .option(

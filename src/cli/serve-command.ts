@@ -3,6 +3,7 @@
  * in-flight calls finish), logging to stderr without passwords.
  */
 import { readFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import type { AuthMethod } from '../server/auth/index.js'
 import { splitSearchPath } from '../server/core.js'
 import { isLoopback, parseListen } from '../server/server.js'
@@ -19,6 +20,7 @@ export interface ServeCommandOptions {
   readonly tlsCert?: string
   readonly tlsKey?: string
   readonly maxConnections: string
+  readonly workers: string
   readonly metrics?: string
   readonly unixSocketDir?: string
   readonly ddlStore: string
@@ -59,6 +61,10 @@ export async function serveCommand(
   if (!Number.isInteger(maxConnections) || maxConnections < 1) {
     throw new CliUsageError(`--max-connections must be a positive integer, not "${opts.maxConnections}"`)
   }
+  const workers = opts.workers === 'auto' ? availableParallelism() : Number(opts.workers)
+  if (!Number.isInteger(workers) || workers < 1 || workers > 127) {
+    throw new CliUsageError(`--workers must be a number from 1 to 127 or "auto", not "${opts.workers}"`)
+  }
   if (!['auto', 'proxy-db', 'file', 'none'].includes(opts.ddlStore)) {
     throw new CliUsageError(`--ddl-store must be auto, proxy-db, file or none, not "${opts.ddlStore}"`)
   }
@@ -83,6 +89,7 @@ export async function serveCommand(
       users: opts.users,
       tls,
       maxConnections,
+      workers,
       metrics,
       unixSocketDirectory: opts.unixSocketDir,
       ddlStore: opts.ddlStore as 'auto' | 'proxy-db' | 'file' | 'none',
@@ -97,7 +104,7 @@ export async function serveCommand(
     return 1
   }
   log(
-    `listening on ${listen.host}:${server.port}${server.metricsPort ? `, metrics on http://${metrics!.host}:${server.metricsPort}/metrics` : ''} (auth ${auth}${opts.proxyDb ? ', with a proxy database' : ''})`,
+    `listening on ${listen.host}:${server.port}${server.metricsPort ? `, metrics on http://${metrics!.host}:${server.metricsPort}/metrics` : ''} (auth ${auth}${opts.proxyDb ? ', with a proxy database' : ''}${workers > 1 ? `, ${workers} workers` : ''})`,
   )
   return new Promise<number>((resolve) => {
     let stopping = false

@@ -32,7 +32,7 @@ import {
 } from './protocol/index.js'
 import { type DdlService, Session, type SessionRuntime } from './session.js'
 import { SessionSettings, SUPPORTED_CLIENT_ENCODINGS } from './settings.js'
-import type { ServerStats } from './stats.js'
+import type { ServerStats, StatsRow } from './stats.js'
 
 /** What a connection needs from its server. */
 export interface ConnectionHost {
@@ -41,10 +41,9 @@ export interface ConnectionHost {
   readonly ddl: DdlService
   readonly auth: AuthMethod
   readonly tls?: SecureContext
-  readonly maxConnections: number
   readonly shuttingDown: boolean
-  /** sessions now (pass-through ones included) */
-  readonly sessionCount: number
+  /** may one more session start? (the connection limit; a worker is told by its primary) */
+  admit(connection: ClientConnection): boolean
   /** the proxy database's name: clients asking for another database are relayed to it */
   readonly proxyDatabaseName?: string
   /** ParameterStatus values at startup (the proxy database's, or built-in) */
@@ -65,8 +64,10 @@ export interface ConnectionHost {
   openRelay(options: WireOptions): Promise<WireConnection>
   register(connection: ClientConnection): { processId: number; secretKey: number }
   unregister(connection: ClientConnection): void
-  /** the connection a CancelRequest names */
-  find(processId: number, secretKey: Buffer): ClientConnection | undefined
+  /** a CancelRequest: cancel what that session runs (false when no session has that key) */
+  cancel(processId: number, secretKey: Buffer): boolean
+  /** the counters as SHOW plproxy.stats shows them (every worker's) */
+  statsRows(): Promise<StatsRow[]>
   log(line: string): void
 }
 
@@ -89,6 +90,8 @@ export class ClientConnection {
   constructor(
     socket: Socket,
     private readonly host: ConnectionHost,
+    /** set by a worker's primary: whether this connection is within the limit */
+    readonly admitted?: boolean,
   ) {
     this.socket = socket
     this.peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'local socket'
@@ -219,9 +222,9 @@ export class ClientConnection {
 
   private cancelRequest(m: CancelRequest): void {
     // no answer either way, as PostgreSQL; the connection ends
-    const target = this.host.find(m.processId, m.secretKey)
-    if (target) target.cancel()
-    else this.host.log(`${this.peer}: a cancel request named no session`)
+    if (!this.host.cancel(m.processId, m.secretKey)) {
+      this.host.log(`${this.peer}: a cancel request named no session`)
+    }
     this.close()
   }
 
@@ -244,7 +247,7 @@ export class ClientConnection {
     }
     const database = params.database || user
     if (this.host.shuttingDown) return this.fatal('the database system is shutting down', '57P03')
-    if (this.host.sessionCount >= this.host.maxConnections) {
+    if (!this.host.admit(this)) {
       this.host.stats.connectionsRejected++
       return this.fatal('sorry, too many clients already', '53300')
     }
@@ -366,6 +369,7 @@ export class ClientConnection {
       database,
       searchPath,
       settings,
+      statsRows: () => host.statsRows(),
       write: (data) => this.write(data),
       log: (line) => host.log(`${this.peer} ${user}: ${line}`),
       onClose: () => this.close(),

@@ -195,6 +195,11 @@ function isPlproxyFunction(stmt: OtherStatement): boolean {
   )
 }
 
+/** Serializes DDL across worker processes and hands each applied statement to the others. */
+export interface DdlSequencer {
+  exclusive<T>(work: () => Promise<{ broadcast?: DdlRecord; value: T }>): Promise<T>
+}
+
 export class Core implements ServerCore {
   readonly runtime: SessionRuntime
   readonly ddl: DdlService
@@ -401,32 +406,51 @@ export class Core implements ServerCore {
     return 'catalog'
   }
 
+  /** Worker mode: DDL runs one statement at a time across the workers, and reaches all of them. */
+  sequencer: DdlSequencer | undefined
+
   private async apply(
     stmt: OtherStatement,
     ctx: CallContext,
   ): Promise<{ tag: string; notices: readonly { message: string; code: string; severity: string }[] }> {
+    const record: DdlRecord = { statement: stmt.text, user: ctx.user, searchPath: ctx.searchPath }
+    type Outcome =
+      | SessionError
+      | { tag: string; notices: { severity: string; code: string; message: string }[] }
+    const work = async (): Promise<{ broadcast?: DdlRecord; value: Outcome }> => {
+      const applied = this.compiler.apply(
+        { file: '<statement>', text: stmt.text },
+        { searchPath: ctx.searchPath, user: ctx.user },
+      )
+      const error = applied.diagnostics.find((d) => d.severity === 'error')
+      if (error) {
+        const failure = new SessionError(error.message, error.sqlstate, {
+          ...(error.detail ? { detail: error.detail } : {}),
+          ...(error.hint ? { hint: error.hint } : {}),
+        })
+        return { value: failure }
+      }
+      this.proxy.server.reload(this.compiler.result())
+      if (this.store) await this.store.append(record)
+      const notices = applied.diagnostics
+        .filter((d) => d.severity === 'warning')
+        .map((d) => ({ severity: 'WARNING', code: d.sqlstate, message: d.message }))
+      return { broadcast: record, value: { tag: tagOf(stmt), notices } }
+    }
+    const outcome = this.sequencer ? await this.sequencer.exclusive(work) : (await work()).value
+    if (outcome instanceof SessionError) throw outcome
+    return outcome
+  }
+
+  /** DDL another worker applied (and kept): compiled here too, so every client sees it. */
+  applyFromPeer(record: DdlRecord): void {
     const applied = this.compiler.apply(
-      { file: '<statement>', text: stmt.text },
-      {
-        searchPath: ctx.searchPath,
-        user: ctx.user,
-      },
+      { file: '<statement>', text: record.statement },
+      { searchPath: record.searchPath, user: record.user },
     )
     const error = applied.diagnostics.find((d) => d.severity === 'error')
-    if (error) {
-      throw new SessionError(error.message, error.sqlstate, {
-        ...(error.detail ? { detail: error.detail } : {}),
-        ...(error.hint ? { hint: error.hint } : {}),
-      })
-    }
+    if (error) this.options.log(`a worker's DDL failed here: ${error.message}`)
     this.proxy.server.reload(this.compiler.result())
-    if (this.store) {
-      await this.store.append({ statement: stmt.text, user: ctx.user, searchPath: ctx.searchPath })
-    }
-    const notices = applied.diagnostics
-      .filter((d) => d.severity === 'warning')
-      .map((d) => ({ severity: 'WARNING', code: d.sqlstate, message: d.message }))
-    return { tag: tagOf(stmt), notices }
   }
 
   /** the compile result now (for tests and `SHOW`) */

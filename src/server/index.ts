@@ -9,9 +9,10 @@
  */
 import type { SqlSource } from '../runtime/proxy.js'
 import type { AuthMethod } from './auth/index.js'
-import { Core } from './core.js'
-import { isLoopback, type Listener, PlProxyServer, parseListen } from './server.js'
+import { Core, type CoreOptions } from './core.js'
+import { isLoopback, type Listener, PlProxyServer, parseListen, type ServerSettings } from './server.js'
 import { ServerStats } from './stats.js'
+import { WorkerPool } from './workers.js'
 
 export interface StartServerOptions {
   /** `host:port` (port 0: any free port) */
@@ -37,47 +38,103 @@ export interface StartServerOptions {
   /** search_path of sessions when there is no proxy database to say (default "$user", public) */
   readonly searchPath?: readonly string[]
   readonly variables?: ReadonlyMap<string, string>
+  /** worker processes (each a whole server on its own core); default 1: this process serves */
+  readonly workers?: number
   readonly log?: (line: string) => void
 }
 
-export { PlProxyServer } from './server.js'
-export type { ServerStats } from './stats.js'
+/** A running server: one process, or a primary with workers. */
+export interface RunningServer {
+  /** the TCP port it listens on (the one chosen when 0 was asked for) */
+  readonly port: number
+  readonly metricsPort: number | undefined
+  /** every process's counters */
+  counters(): Promise<ServerStats>
+  /** stops accepting; with graceful (the default), waits for running calls */
+  close(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>
+}
 
-export async function startServer(options: StartServerOptions): Promise<PlProxyServer> {
+export { PlProxyServer } from './server.js'
+export { ServerStats } from './stats.js'
+
+/** The settings of the core and of the server, from the options (shared with worker processes). */
+export function serverSettings(
+  options: StartServerOptions,
+  log: (line: string) => void,
+  stats: ServerStats,
+): {
+  core: Omit<CoreOptions, 'log'>
+  server: ServerSettings
+  listen: Listener
+  metrics: Listener | undefined
+} {
   const listen = typeof options.listen === 'string' ? parseListen(options.listen) : options.listen
   const metrics =
     typeof options.metrics === 'string' ? parseListen(options.metrics, 'metrics') : options.metrics
-  const log = options.log ?? (() => {})
   const auth = options.auth ?? (isLoopback(listen.host) ? 'trust' : 'scram-sha-256')
-  const stats = new ServerStats()
-  const core = await Core.create({
-    observer: (e) =>
-      stats.partitionQuery(
-        { cluster: e.cluster, partition: e.partitions[0] ?? 0, database: e.database },
-        e.seconds,
-        e.error,
-      ),
-    functions: options.functions,
-    clusters: options.clusters,
-    proxyDatabase: options.proxyDatabase,
-    user: options.user,
-    users: options.users,
-    ddlStore: options.ddlStore,
-    searchPath: options.searchPath,
-    variables: options.variables,
-    log,
-  })
-  const server = new PlProxyServer(core, {
+  return {
     listen,
-    unixSocketDirectory: options.unixSocketDirectory,
-    auth,
-    tls: options.tls,
-    maxConnections: options.maxConnections ?? 100,
-    superusers: options.superusers ?? ['postgres'],
     metrics,
-    log,
-    stats,
-  })
+    core: {
+      functions: options.functions,
+      clusters: options.clusters,
+      proxyDatabase: options.proxyDatabase,
+      user: options.user,
+      users: options.users,
+      ddlStore: options.ddlStore,
+      searchPath: options.searchPath,
+      variables: options.variables,
+      observer: (e) =>
+        stats.partitionQuery(
+          { cluster: e.cluster, partition: e.partitions[0] ?? 0, database: e.database },
+          e.seconds,
+          e.error,
+        ),
+    },
+    server: {
+      listen,
+      unixSocketDirectory: options.unixSocketDirectory,
+      auth,
+      tls: options.tls,
+      maxConnections: options.maxConnections ?? 100,
+      superusers: options.superusers ?? ['postgres'],
+      metrics,
+      log,
+      stats,
+    },
+  }
+}
+
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const log = options.log ?? (() => {})
+  const stats = new ServerStats()
+  const settings = serverSettings(options, log, stats)
+  const workers = options.workers ?? 1
+  if (workers > 1) {
+    const { log: _log, ...serializable } = options
+    const pool = new WorkerPool({
+      count: workers,
+      listen: settings.listen,
+      unixSocketDirectory: options.unixSocketDirectory,
+      maxConnections: settings.server.maxConnections,
+      metrics: settings.metrics,
+      log,
+      workerOptions: { ...serializable, workers: 1, metrics: undefined },
+    })
+    await pool.start()
+    return {
+      get port() {
+        return pool.port
+      },
+      get metricsPort() {
+        return pool.metricsPort
+      },
+      counters: () => pool.stats(),
+      close: (o) => pool.close(o),
+    }
+  }
+  const core = await Core.create({ ...settings.core, log })
+  const server = new PlProxyServer(core, settings.server)
   try {
     await server.start()
   } catch (e) {

@@ -15,7 +15,7 @@ import type { AuthMethod, Credential } from './auth/index.js'
 import { ClientConnection, type ConnectionHost } from './client-connection.js'
 import { openBackendLink, openWire } from './proxy-backend.js'
 import type { DdlService, SessionRuntime } from './session.js'
-import { ServerStats } from './stats.js'
+import { ServerStats, type StatsRow } from './stats.js'
 
 export interface Listener {
   readonly host: string
@@ -50,6 +50,17 @@ export interface ServerSettings {
   readonly log: (line: string) => void
   /** the counters (shared with the runtime's observer) */
   readonly stats?: ServerStats
+  /** worker mode: the link to the primary process (which listens and hands connections over) */
+  readonly workers?: WorkerLink
+}
+
+/** What a worker process asks of its primary. */
+export interface WorkerLink {
+  /** this worker's number (0…) */
+  readonly index: number
+  forwardCancel(processId: number, secretKey: Buffer): void
+  clusterStats(): Promise<ServerStats>
+  connectionClosed(): void
 }
 
 export class PlProxyServer implements ConnectionHost {
@@ -62,6 +73,7 @@ export class PlProxyServer implements ConnectionHost {
   private readonly connections = new Map<number, { connection: ClientConnection; secretKey: number }>()
   private readonly servers: Server[] = []
   private http: HttpServer | undefined
+  private readonly workers: WorkerLink | undefined
   private socketPath: string | undefined
   /** the TCP port actually bound (when 0 was asked for) */
   port = 0
@@ -72,6 +84,7 @@ export class PlProxyServer implements ConnectionHost {
     private readonly settings: ServerSettings,
   ) {
     this.stats = settings.stats ?? new ServerStats()
+    this.workers = settings.workers
     this.auth = settings.auth
     this.maxConnections = settings.maxConnections
     this.superusers = new Set(settings.superusers)
@@ -90,6 +103,35 @@ export class PlProxyServer implements ConnectionHost {
 
   get sessionCount(): number {
     return this.connections.size
+  }
+
+  admit(connection: ClientConnection): boolean {
+    if (connection.admitted !== undefined) return connection.admitted
+    // the one being admitted has registered already
+    return this.connections.size < this.maxConnections
+  }
+
+  cancel(processId: number, secretKey: Buffer): boolean {
+    const target = this.find(processId, secretKey)
+    if (target) {
+      target.cancel()
+      return true
+    }
+    if (this.workers) {
+      this.workers.forwardCancel(processId, secretKey)
+      return true
+    }
+    return false
+  }
+
+  counters(): Promise<ServerStats> {
+    return this.workers ? this.workers.clusterStats() : Promise.resolve(this.stats)
+  }
+
+  statsRows(): Promise<StatsRow[]> {
+    return this.workers
+      ? this.workers.clusterStats().then((s) => s.rows())
+      : Promise.resolve(this.stats.rows())
   }
 
   get proxyDatabaseName(): string | undefined {
@@ -121,7 +163,10 @@ export class PlProxyServer implements ConnectionHost {
 
   register(connection: ClientConnection): { processId: number; secretKey: number } {
     let processId: number
-    do processId = randomInt(1, 2 ** 31 - 1)
+    // a worker's sessions carry its number in the top bits, so that any worker can route a cancel
+    const base = this.workers ? (this.workers.index + 1) * 2 ** 24 : 0
+    const span = this.workers ? 2 ** 24 - 1 : 2 ** 31 - 2
+    do processId = base + randomInt(1, span)
     while (this.connections.has(processId))
     const secretKey = randomInt(0, 2 ** 31 - 1) | 0
     this.connections.set(processId, { connection, secretKey })
@@ -131,6 +176,17 @@ export class PlProxyServer implements ConnectionHost {
   unregister(connection: ClientConnection): void {
     const id = connection.processId
     if (id !== undefined && this.connections.get(id)?.connection === connection) this.connections.delete(id)
+  }
+
+  /** A connection a primary process accepted and handed over (worker mode). */
+  accept(socket: Socket, admitted: boolean): void {
+    if (this.shuttingDown) {
+      socket.destroy()
+      return
+    }
+    const connection = new ClientConnection(socket, this, admitted)
+    socket.once('close', () => this.workers?.connectionClosed())
+    void connection
   }
 
   find(processId: number, secretKey: Buffer): ClientConnection | undefined {
@@ -145,7 +201,7 @@ export class PlProxyServer implements ConnectionHost {
 
   // ---- lifecycle -------------------------------------------------------------
 
-  private accept = (socket: Socket): void => {
+  private onConnection = (socket: Socket): void => {
     if (this.shuttingDown) {
       socket.destroy()
       return
@@ -155,7 +211,7 @@ export class PlProxyServer implements ConnectionHost {
 
   async start(): Promise<void> {
     const { host, port } = this.settings.listen
-    const tcp = createServer({ noDelay: true }, this.accept)
+    const tcp = createServer({ noDelay: true }, this.onConnection)
     await listen(tcp, { host, port })
     this.servers.push(tcp)
     const address = tcp.address()
@@ -164,7 +220,7 @@ export class PlProxyServer implements ConnectionHost {
       mkdirSync(this.settings.unixSocketDirectory, { recursive: true })
       const path = join(this.settings.unixSocketDirectory, `.s.PGSQL.${this.port}`)
       rmSync(path, { force: true })
-      const unix = createServer(this.accept)
+      const unix = createServer(this.onConnection)
       await listen(unix, { path })
       this.servers.push(unix)
       this.socketPath = path

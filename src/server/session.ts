@@ -37,7 +37,7 @@ import {
 } from './protocol/index.js'
 import { recordText } from './record.js'
 import { type SessionSettings, SettingError } from './settings.js'
-import type { ServerStats } from './stats.js'
+import type { ServerStats, StatsRow } from './stats.js'
 
 /** What a session asks of the runtime (implemented over PlProxy by the server). */
 export interface SessionRuntime {
@@ -85,6 +85,8 @@ export interface SessionOptions {
   /** search_path at the start (the proxy database's setting for this role and database, or the default) */
   readonly searchPath?: readonly string[]
   readonly settings: SessionSettings
+  /** the counters of SHOW plproxy.stats (every worker's) */
+  readonly statsRows: () => Promise<StatsRow[]>
   readonly write: (data: Buffer) => void
   /** log a line (never with passwords) */
   readonly log: (line: string) => void
@@ -395,7 +397,9 @@ export class Session {
 
   // ---- simple query ------------------------------------------------------------
 
-  private readStatements(sql: string): ClientStatement[] {
+  /** A Query's or a Parse message's statements; Parse texts repeat and are cached, simple queries seldom do. */
+  private readStatements(sql: string, cache = false): ClientStatement[] {
+    if (!cache) return readClientStatements(sql)
     let stmts = this.parsed.get(sql)
     if (!stmts) {
       stmts = readClientStatements(sql)
@@ -700,7 +704,7 @@ export class Session {
 
   private async runLocal(stmt: OtherStatement, simple: boolean): Promise<void> {
     if (isShowPlproxy(stmt)) {
-      this.showStats(simple)
+      await this.showStats(simple)
       return
     }
     const proxyCall = stmt.calledFunctions.find((f) =>
@@ -829,7 +833,8 @@ export class Session {
     }
   }
 
-  private showStats(simple: boolean): void {
+  private async showStats(simple: boolean): Promise<void> {
+    const rows = await this.o.statsRows()
     if (simple) {
       this.out.rowDescription(
         textFields(
@@ -838,7 +843,6 @@ export class Session {
         ),
       )
     }
-    const rows = this.o.stats.rows()
     for (const r of rows) {
       this.out.dataRow([
         r.scope,
@@ -861,7 +865,7 @@ export class Session {
     }
     let stmts: ClientStatement[]
     try {
-      stmts = this.readStatements(m.sql)
+      stmts = this.readStatements(m.sql, true)
     } catch (e) {
       if (e instanceof ClientSyntaxError && this.o.backend) return this.forwardParse(m)
       throw e

@@ -9,7 +9,26 @@ export const BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ] as const
 
-class Timing {
+/** A Timing as plain data (sent between worker processes). */
+export interface TimingData {
+  calls: number
+  errors: number
+  seconds: number
+  max: number
+  buckets: number[]
+}
+
+/** ServerStats as plain data: what a worker process reports, what the primary sums. */
+export interface StatsSnapshot {
+  connectionsOpen: number
+  connectionsTotal: number
+  connectionsRejected: number
+  forwardedStatements: number
+  functions: [string, TimingData][]
+  partitions: [PartitionKey, TimingData][]
+}
+
+class Timing implements TimingData {
   calls = 0
   errors = 0
   seconds = 0
@@ -27,6 +46,16 @@ class Timing {
         break
       }
     }
+  }
+
+  add(other: TimingData): void {
+    this.calls += other.calls
+    this.errors += other.errors
+    this.seconds += other.seconds
+    if (other.max > this.max) this.max = other.max
+    other.buckets.forEach((n, i) => {
+      this.buckets[i] = (this.buckets[i] ?? 0) + n
+    })
   }
 }
 
@@ -73,6 +102,53 @@ export class ServerStats {
       this.partitions.set(id, p)
     }
     p.timing.record(seconds, error)
+  }
+
+  snapshot(): StatsSnapshot {
+    const copy = (t: Timing): TimingData => ({
+      calls: t.calls,
+      errors: t.errors,
+      seconds: t.seconds,
+      max: t.max,
+      buckets: [...t.buckets],
+    })
+    return {
+      connectionsOpen: this.connectionsOpen,
+      connectionsTotal: this.connectionsTotal,
+      connectionsRejected: this.connectionsRejected,
+      forwardedStatements: this.forwardedStatements,
+      functions: [...this.functions].map(([name, t]) => [name, copy(t)]),
+      partitions: [...this.partitions.values()].map((p) => [p.key, copy(p.timing)]),
+    }
+  }
+
+  /** The sum of several processes' counters. */
+  static merge(snapshots: readonly StatsSnapshot[]): ServerStats {
+    const out = new ServerStats()
+    for (const s of snapshots) {
+      out.connectionsOpen += s.connectionsOpen
+      out.connectionsTotal += s.connectionsTotal
+      out.connectionsRejected += s.connectionsRejected
+      out.forwardedStatements += s.forwardedStatements
+      for (const [name, t] of s.functions) {
+        let mine = out.functions.get(name)
+        if (!mine) {
+          mine = new Timing()
+          out.functions.set(name, mine)
+        }
+        mine.add(t)
+      }
+      for (const [key, t] of s.partitions) {
+        const id = `${key.cluster}\u0000${key.partition}`
+        let mine = out.partitions.get(id)
+        if (!mine) {
+          mine = { key, timing: new Timing() }
+          out.partitions.set(id, mine)
+        }
+        mine.timing.add(t)
+      }
+    }
+    return out
   }
 
   rows(): StatsRow[] {

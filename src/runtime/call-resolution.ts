@@ -41,6 +41,8 @@ export function implicitlyCoercible(from: PlanType, to: PlanType): boolean {
   if (same(from, to)) return true
   const f = baseTypeOf(from)
   if (same(f, to)) return true
+  // a value goes into a domain through its base type (the domain's constraints are checked where it is read)
+  if (to.kind === 'domain') return implicitlyCoercible(f, baseTypeOf(to))
   const fn = pgCatalogName(f)
   const tn = pgCatalogName(to)
   if (fn === undefined || tn === undefined) return false

@@ -7,6 +7,7 @@
  * arguments. The wire server prepares one per Parse message.
  */
 import {
+  builtinType,
   type CallSiteColumn,
   type PlanType,
   type RoutingPlan,
@@ -18,7 +19,14 @@ import { defaultArgumentText } from './argument-defaults.js'
 import { type CallArgumentType, resolveCall } from './call-resolution.js'
 import { PlProxyError } from './errors.js'
 import type { FunctionTable } from './function-lookup.js'
-import { canonicalText, nativeTypeOf, PgValueError } from './values/index.js'
+import { comparatorOf } from './values/compare.js'
+import {
+  canonicalText,
+  nativeTypeOf,
+  PgValueError,
+  quoteArrayElement,
+  quoteRecordField,
+} from './values/index.js'
 
 export interface ClientCallContext {
   readonly table: FunctionTable
@@ -49,6 +57,14 @@ export type OutputShape =
   | { readonly kind: 'columns'; readonly map?: readonly number[] }
   | { readonly kind: 'record' }
 
+/** ORDER BY of a call: a key per function column (the row's own column index). */
+export interface SortOrder {
+  readonly column: number
+  readonly descending: boolean
+  readonly nullsFirst: boolean
+  readonly compare: (a: string, b: string) => number
+}
+
 export interface PreparedClientCall {
   readonly plan: RoutingPlan
   /** the type of each `$n`, n = 1… */
@@ -60,6 +76,54 @@ export interface PreparedClientCall {
   readonly output: OutputShape
   /** the function's IN-argument texts for these `$n` values (text) */
   arguments(parameters: readonly (string | null)[]): (string | null)[]
+  /** ORDER BY, on the function's row columns */
+  readonly order?: readonly SortOrder[]
+  /** LIMIT and OFFSET for these `$n` values (LIMIT undefined: all) */
+  window?(parameters: readonly (string | null)[]): { limit?: number; offset: number }
+}
+
+/**
+ * The rows a client gets after ORDER BY, OFFSET and LIMIT (DataRow
+ * messages in the function's column order; values read with `values`).
+ */
+export function windowRows<R>(
+  prepared: PreparedClientCall,
+  rows: readonly R[],
+  parameters: readonly (string | null)[],
+  values: (row: R) => readonly (Buffer | null)[],
+): readonly R[] {
+  let out = rows
+  const order = prepared.order
+  if (order?.length && rows.length > 1) {
+    const keyed = rows.map((row, i) => {
+      const v = values(row)
+      return { row, i, keys: order.map((k) => v[k.column]?.toString('utf8') ?? null) }
+    })
+    keyed.sort((a, b) => {
+      for (let k = 0; k < order.length; k++) {
+        const o = order[k]!
+        const x = a.keys[k]!
+        const y = b.keys[k]!
+        let c: number
+        if (x === null || y === null) {
+          if (x === y) continue
+          c = (x === null) === o.nullsFirst ? -1 : 1
+          return c
+        }
+        c = o.compare(x, y)
+        if (c !== 0) return o.descending ? -c : c
+      }
+      return a.i - b.i
+    })
+    out = keyed.map((k) => k.row)
+  }
+  if (prepared.window) {
+    const { limit, offset } = prepared.window(parameters)
+    if (offset > 0 || limit !== undefined) {
+      out = out.slice(offset, limit === undefined ? undefined : offset + limit)
+    }
+  }
+  return out
 }
 
 /** The type PostgreSQL's parser gives a constant (make_const); undefined for unknown-type literals. */
@@ -97,6 +161,32 @@ function collectParameters(
   if (arg.kind === 'Parameter') {
     if (!found.has(arg.number) || found.get(arg.number) === undefined) found.set(arg.number, castTo)
   } else if (arg.kind === 'Cast') collectParameters(ctx, arg.argument, found, typeOf(ctx, arg.type))
+  else if (arg.kind === 'Array') for (const e of arg.elements) collectParameters(ctx, e, found)
+  else if (arg.kind === 'Row') for (const f of arg.fields) collectParameters(ctx, f, found)
+}
+
+/** The type of ARRAY[…]: the array of its elements' common type (text for unknown literals), when there is one. */
+function arrayType(
+  ctx: ClientCallContext,
+  arg: Extract<ClientArgument, { kind: 'Array' }>,
+  parameterTypes: ReadonlyMap<number, PlanType | undefined>,
+): PlanType | undefined {
+  let element: PlanType | undefined
+  for (const e of arg.elements) {
+    const t =
+      e.kind === 'Array' ? arrayType(ctx, e, parameterTypes)?.element : argumentType(ctx, e, parameterTypes)
+    if (!t) continue
+    if (element && (element.schema !== t.schema || element.typname !== t.typname)) return undefined
+    element = t
+  }
+  const name = element ? element.typname : 'text'
+  if (element && element.schema !== 'pg_catalog') return undefined
+  const key = `pg_catalog._${name}`
+  return ctx.types.get(key) || builtinTypeExists(`_${name}`) ? ctx.types.planType(key) : undefined
+}
+
+function builtinTypeExists(typname: string): boolean {
+  return builtinType(typname) !== undefined
 }
 
 /** The type an argument has before it is passed (undefined: unknown). */
@@ -112,6 +202,10 @@ function argumentType(
       return parameterTypes.get(arg.number)
     case 'Cast':
       return typeOf(ctx, arg.type)
+    case 'Array':
+      return arrayType(ctx, arg, parameterTypes)
+    case 'Row':
+      return undefined
   }
 }
 
@@ -192,6 +286,19 @@ function evaluator(
         return v === null ? null : castText(v, from, to)
       }
     }
+    case 'Array': {
+      // an array literal: `{a,b}`, nested arrays as sub-arrays
+      const elements = arg.elements.map((e) => ({
+        nested: e.kind === 'Array',
+        get: evaluator(ctx, e, parameterTypes),
+      }))
+      return (p) =>
+        `{${elements.map((e) => (e.nested ? (e.get(p) ?? 'NULL') : quoteArrayElement(e.get(p)))).join(',')}}`
+    }
+    case 'Row': {
+      const fields = arg.fields.map((f) => evaluator(ctx, f, parameterTypes))
+      return (p) => `(${fields.map((f) => quoteRecordField(f(p))).join(',')})`
+    }
   }
 }
 
@@ -238,6 +345,8 @@ export function prepareClientCall(
   })
   const referenced = new Map<number, PlanType | undefined>()
   for (const a of stmt.arguments) collectParameters(ctx, a.value, referenced)
+  // LIMIT $n and OFFSET $n are bigint
+  for (const w of [stmt.limit, stmt.offset]) if (w) collectParameters(ctx, w, referenced, ctx.typeByOid(20))
   for (const [n, t] of referenced) if (!parameterTypes.get(n) && t) parameterTypes.set(n, t)
 
   const argTypes: CallArgumentType[] = stmt.arguments.map((a) => {
@@ -337,11 +446,59 @@ export function prepareClientCall(
     }
   }
 
+  // ORDER BY output columns, kept as the function's row columns (rows are sorted before they are shaped)
+  let order: SortOrder[] | undefined
+  if (stmt.orderBy?.length) {
+    const rowColumnOf = (i: number): number[] => {
+      if (output.kind === 'record') return resultColumns.map((_, j) => j)
+      return [output.map ? output.map[i]! : i]
+    }
+    order = stmt.orderBy.flatMap((key) => {
+      let i: number
+      if (typeof key.column === 'number') {
+        i = key.column - 1
+        if (i < 0 || i >= columns.length) {
+          throw new PlProxyError(`ORDER BY position ${key.column} is not in select list`, { code: '42P10' })
+        }
+      } else {
+        i = columns.findIndex((c) => c.name === key.column)
+        if (i < 0) throw new PlProxyError(`column "${key.column}" does not exist`, { code: '42703' })
+      }
+      return rowColumnOf(i).map((column) => ({
+        column,
+        descending: key.descending,
+        nullsFirst: key.nullsFirst,
+        compare: comparatorOf(resultColumns[column]!.type),
+      }))
+    })
+  }
+  const limitOf = stmt.limit ? evaluator(ctx, stmt.limit, parameterTypes) : undefined
+  const offsetOf = stmt.offset ? evaluator(ctx, stmt.offset, parameterTypes) : undefined
+  const rowCount = (text: string | null, what: string): number | undefined => {
+    if (text === null) return undefined
+    const n = Number(text)
+    if (!Number.isInteger(n)) {
+      throw new PgValueError(`invalid input syntax for type bigint: "${text}"`, '22P02')
+    }
+    if (n < 0) throw new PgValueError(`${what} must not be negative`, what === 'LIMIT' ? '2201W' : '2201X')
+    return n
+  }
+
   return {
     plan,
     parameterTypes: parameterList,
     columns,
     ...(callColumns ? { callColumns } : {}),
+    ...(order ? { order } : {}),
+    ...(limitOf || offsetOf
+      ? {
+          window: (params: readonly (string | null)[]) => {
+            const limit = limitOf ? rowCount(limitOf(params), 'LIMIT') : undefined
+            const offset = (offsetOf ? rowCount(offsetOf(params), 'OFFSET') : 0) ?? 0
+            return limit === undefined ? { offset } : { limit, offset }
+          },
+        }
+      : {}),
     output,
     arguments: (parameters) => {
       const out = new Array<string | null>(evaluators.length)

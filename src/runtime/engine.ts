@@ -86,6 +86,14 @@ export interface CallOptions {
   readonly user?: string
   /** notices of this call's remote queries (instead of the engine's listener) */
   readonly onNotice?: (notice: ProxyNotice) => void
+  /**
+   * A session's connections left stale by its earlier errors (connect
+   * strings): PL/Proxy drops such a connection at the session's next use of
+   * it, with `NOTICE: PL/Proxy: dropping stale conn`. Given, the call says
+   * the NOTICE where PL/Proxy would, and records the connections its own
+   * remote errors leave stale.
+   */
+  readonly staleConnections?: Set<string>
 }
 
 /** A call's rows as the partitions' DataRow messages, in the function's column order. */
@@ -827,6 +835,8 @@ export class Engine {
       return partitionRef
     }
     const onNotice = options.onNotice ?? this.options.onNotice
+    const stale = options.staleConnections
+    if (stale?.delete(conn.connectString)) onNotice?.(STALE_CONN_NOTICE)
     const observer = this.options.observer
     const started = observer ? performance.now() : 0
     try {
@@ -879,7 +889,10 @@ export class Engine {
           : connectFailure(pool, cause)
         throw functionError(fn, `[${database}] PQconnectPoll: ${text}\n`, { partition, cause })
       }
-      if (isServerMessage(e)) throw remoteError(fn, database, pgFields(e), partition)
+      if (isServerMessage(e)) {
+        stale?.add(conn.connectString)
+        throw remoteError(fn, database, pgFields(e), partition)
+      }
       // the connection broke mid-query (socket closed): libpq reports it on the result
       throw functionError(fn, `[${database}] ${(e as Error).message ?? String(e)}`, { partition, cause: e })
     }
@@ -992,6 +1005,13 @@ export class Engine {
     this.pools.clear()
     await Promise.all(pools.map((p) => p.end()))
   }
+}
+
+/** What PL/Proxy says when it drops a connection an earlier error left mid-result. */
+const STALE_CONN_NOTICE: ProxyNotice = {
+  severity: 'NOTICE',
+  code: '00000',
+  message: 'PL/Proxy: dropping stale conn',
 }
 
 /** P0002/P0003: a function that does not return a set must get exactly one row. */

@@ -171,7 +171,12 @@ export interface ServerHooks {
   run(
     prepared: PreparedClientCall,
     args: readonly (string | null)[],
-    options: { signal?: AbortSignal; user?: string; onNotice?: (notice: ProxyNotice) => void },
+    options: {
+      signal?: AbortSignal
+      user?: string
+      onNotice?: (notice: ProxyNotice) => void
+      staleConnections?: Set<string>
+    },
   ): Promise<readonly Buffer[]>
   /** `f` or `schema.f`: a proxy function reachable on this search path? */
   isProxyFunction(name: string, searchPath: readonly string[]): boolean
@@ -181,6 +186,8 @@ export interface ServerHooks {
   reload(compiled: CompileResult): void
   /** how many reloads so far: what was prepared before one is stale */
   readonly generation: number
+  /** the proxy database ran a statement that may change cluster definitions: check them at the next call */
+  invalidateClusters(): void
 }
 
 async function scriptInputs(sources: readonly SqlSource[], kind: string): Promise<ScriptInput[]> {
@@ -418,6 +425,7 @@ export async function createProxy(options: ProxyOptions): Promise<PlProxy> {
           signal: o.signal,
           user: o.user,
           onNotice: o.onNotice,
+          staleConnections: o.staleConnections,
           columns: prepared.callColumns,
         })
         return result.rows
@@ -436,6 +444,7 @@ export async function createProxy(options: ProxyOptions): Promise<PlProxy> {
       return { oid, size: builtinTypeLength(oid) ?? -1 }
     },
     generation: 0,
+    invalidateClusters: () => registry.invalidateLive(),
     reload(next) {
       ;(server as { generation: number }).generation++
       compiled = next

@@ -16,6 +16,7 @@ import {
   createAuthExchange,
 } from './auth/index.js'
 import type { BackendLink } from './backend-link.js'
+import type { SessionDefaults } from './core.js'
 import {
   BackendWriter,
   type CancelRequest,
@@ -50,8 +51,8 @@ export interface ConnectionHost {
   readonly parameterDefaults: Readonly<Record<string, string>>
   /** roles reported as superusers (is_superuser) */
   readonly superusers: ReadonlySet<string>
-  /** search_path of a role in a database (the proxy database's settings, or the server's default) */
-  searchPathOf(user: string, database: string): Promise<readonly string[]>
+  /** search_path and statement_timeout of a role in a database (the proxy database's settings, or the server's) */
+  sessionDefaults(user: string, database: string): Promise<SessionDefaults>
   /** the stored password of a user (users file, or the proxy database's pg_authid) */
   credentialOf(user: string): Promise<Credential | undefined>
   /** connect options for `user` on `database` of the proxy database's server; undefined without one */
@@ -301,15 +302,15 @@ export class ClientConnection {
     const ok = step.message
 
     if (relayed) return this.startRelay(ok, user, database, credentials)
-    let searchPath: readonly string[]
+    let defaults: SessionDefaults
     try {
-      searchPath = await this.host.searchPathOf(user, database)
+      defaults = await this.host.sessionDefaults(user, database)
     } catch (e) {
-      this.host.log(`${this.peer}: could not read the search_path of "${user}": ${(e as Error).message}`)
-      searchPath = ['$user', 'public']
+      this.host.log(`${this.peer}: could not read the settings of "${user}": ${(e as Error).message}`)
+      defaults = { searchPath: ['$user', 'public'] }
     }
     if (this.isClosed()) return
-    this.startSession(ok, user, database, params, credentials, searchPath)
+    this.startSession(ok, user, database, params, credentials, defaults)
   }
 
   /** The next message from the client (undefined when the connection closed). */
@@ -331,7 +332,7 @@ export class ClientConnection {
     database: string,
     params: Readonly<Record<string, string>>,
     credentials: WireCredentials | undefined,
-    searchPath: readonly string[],
+    sessionDefaults: SessionDefaults,
   ): void {
     const defaults: Record<string, string> = {
       ...this.host.parameterDefaults,
@@ -367,7 +368,8 @@ export class ClientConnection {
         : undefined,
       user,
       database,
-      searchPath,
+      searchPath: sessionDefaults.searchPath,
+      statementTimeout: startupSetting(params, 'statement_timeout') ?? sessionDefaults.statementTimeout,
       settings,
       statsRows: () => host.statsRows(),
       write: (data) => this.write(data),
@@ -448,4 +450,20 @@ function onwardCredentials(
   if (credential?.kind === 'plain') return { password: credential.password }
   if (credential?.kind === 'md5') return { md5Hash: credential.hash }
   return undefined
+}
+
+/**
+ * A setting the client gave at startup: as a parameter of its own, or in
+ * `options` (`-c name=value` or `--name=value`), the last one winning.
+ */
+export function startupSetting(params: Readonly<Record<string, string>>, name: string): string | undefined {
+  let value = params[name]
+  const options = params.options
+  if (options) {
+    const re = /(?:-c\s*|--)([A-Za-z_.]+)=((?:\\.|\S)*)/g
+    for (let m = re.exec(options); m; m = re.exec(options)) {
+      if (m[1]!.toLowerCase() === name) value = m[2]!.replace(/\\(.)/g, '$1')
+    }
+  }
+  return value
 }

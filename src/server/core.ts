@@ -195,6 +195,13 @@ function isPlproxyFunction(stmt: OtherStatement): boolean {
   )
 }
 
+/** Settings a session starts with that plproxy-ts follows itself. */
+export interface SessionDefaults {
+  readonly searchPath: readonly string[]
+  /** statement_timeout as PostgreSQL prints it (`0`, `500`, `2s`) */
+  readonly statementTimeout?: string
+}
+
 /** Serializes DDL across worker processes and hands each applied statement to the others. */
 export interface DdlSequencer {
   exclusive<T>(work: () => Promise<{ broadcast?: DdlRecord; value: T }>): Promise<T>
@@ -208,7 +215,7 @@ export class Core implements ServerCore {
   private users: Map<string, Credential> | undefined
   private authPool: pg.Pool | undefined
   private readonly credentialCache = new Map<string, { at: number; credential: Credential | undefined }>()
-  private readonly searchPathCache = new Map<string, { at: number; path: readonly string[] }>()
+  private readonly defaultsCache = new Map<string, { at: number; defaults: SessionDefaults }>()
 
   private constructor(
     private readonly compiler: CompilerSession,
@@ -220,6 +227,7 @@ export class Core implements ServerCore {
       prepare: (stmt, types, ctx) => proxy.server.prepare(stmt, types, ctx.searchPath),
       run: (prepared, args, o) => proxy.server.run(prepared, args, o),
       isProxyFunction: (name, path) => proxy.server.isProxyFunction(name, path),
+      invalidateClusters: () => proxy.server.invalidateClusters(),
       describeType: (type) => proxy.server.describeType(type),
       get generation() {
         return proxy.server.generation
@@ -258,6 +266,7 @@ export class Core implements ServerCore {
       )
       store = new ProxyDatabaseDdlStore(async () => {
         const c = new pg.Client(config)
+        c.on('error', () => {})
         await c.connect()
         return c
       })
@@ -325,6 +334,8 @@ export class Core implements ServerCore {
       max: 2,
       idleTimeoutMillis: 10_000,
     })
+    // an idle connection the proxy database drops (restart, pg_terminate_backend) must not end the server
+    this.authPool.on('error', (e) => this.options.log(`proxy database connection lost: ${e.message}`))
   }
 
   async credentialOf(user: string): Promise<Credential | undefined> {
@@ -345,18 +356,19 @@ export class Core implements ServerCore {
   }
 
   /**
-   * A session's search_path at its start: the proxy database's setting for
-   * the role in that database (ALTER ROLE/DATABASE … SET search_path, in
-   * PostgreSQL's order of precedence), else the server's default.
+   * A session's settings at its start that plproxy-ts itself follows
+   * (search_path, statement_timeout): the proxy database's settings for the
+   * role in that database (ALTER ROLE/DATABASE … SET, in PostgreSQL's order
+   * of precedence), else the server's defaults.
    */
-  async searchPathOf(user: string, database: string): Promise<readonly string[]> {
-    const fallback = this.options.searchPath ?? ['$user', 'public']
+  async sessionDefaults(user: string, database: string): Promise<SessionDefaults> {
+    const fallback: SessionDefaults = { searchPath: this.options.searchPath ?? ['$user', 'public'] }
     if (!this.authPool) return fallback
     const key = `${user}\u0000${database}`
-    const cached = this.searchPathCache.get(key)
-    if (cached && Date.now() - cached.at < 5000) return cached.path
+    const cached = this.defaultsCache.get(key)
+    if (cached && Date.now() - cached.at < 5000) return cached.defaults
     const res = await this.authPool.query(
-      `select s.setting from (
+      `select distinct on (split_part(s.setting, '=', 1)) s.setting from (
          select 1 as rank, unnest(setconfig) as setting from pg_catalog.pg_db_role_setting
           where setdatabase = (select oid from pg_catalog.pg_database where datname = $2)
             and setrole = (select oid from pg_catalog.pg_roles where rolname = $1)
@@ -367,16 +379,26 @@ export class Core implements ServerCore {
          select 3, unnest(setconfig) from pg_catalog.pg_db_role_setting
           where setdatabase = (select oid from pg_catalog.pg_database where datname = $2) and setrole = 0
          union all
-         select 4, 'search_path=' || case when source in ('database', 'user', 'database user', 'session')
-                                           then boot_val else setting end
-           from pg_catalog.pg_settings where name = 'search_path'
-       ) s where s.setting like 'search_path=%' order by s.rank limit 1`,
+         select 4, name || '=' || case when source in ('database', 'user', 'database user', 'session')
+                                        then boot_val else setting end
+           from pg_catalog.pg_settings where name in ('search_path', 'statement_timeout')
+       ) s where split_part(s.setting, '=', 1) in ('search_path', 'statement_timeout')
+       order by split_part(s.setting, '=', 1), s.rank`,
       [user, database],
     )
-    const text: string | undefined = res.rows[0]?.setting?.slice('search_path='.length)
-    const path = text === undefined ? fallback : splitSearchPath(text)
-    this.searchPathCache.set(key, { at: Date.now(), path })
-    return path
+    const settings = new Map<string, string>()
+    for (const row of res.rows as { setting: string }[]) {
+      const eq = row.setting.indexOf('=')
+      settings.set(row.setting.slice(0, eq), row.setting.slice(eq + 1))
+    }
+    const path = settings.get('search_path')
+    const timeout = settings.get('statement_timeout')
+    const defaults: SessionDefaults = {
+      searchPath: path === undefined ? fallback.searchPath : splitSearchPath(path),
+      ...(timeout !== undefined ? { statementTimeout: timeout } : {}),
+    }
+    this.defaultsCache.set(key, { at: Date.now(), defaults })
+    return defaults
   }
 
   private classify(stmt: OtherStatement, ctx: CallContext): 'function' | 'catalog' | undefined {
@@ -432,10 +454,11 @@ export class Core implements ServerCore {
       }
       this.proxy.server.reload(this.compiler.result())
       if (this.store) await this.store.append(record)
-      const notices = applied.diagnostics
-        .filter((d) => d.severity === 'warning')
-        .map((d) => ({ severity: 'WARNING', code: d.sqlstate, message: d.message }))
-      return { broadcast: record, value: { tag: tagOf(stmt), notices } }
+      // the compiler's warnings are for people reading files (plproxy compile); PostgreSQL sends none here
+      for (const d of applied.diagnostics) {
+        if (d.severity === 'warning') this.options.log(`${tagOf(stmt)}: ${d.message}`)
+      }
+      return { broadcast: record, value: { tag: tagOf(stmt), notices: [] } }
     }
     const outcome = this.sequencer ? await this.sequencer.exclusive(work) : (await work()).value
     if (outcome instanceof SessionError) throw outcome

@@ -13,6 +13,7 @@ import { createSecureContext, type SecureContext } from 'node:tls'
 import type { WireCredentials, WireOptions } from '../runtime/wire/index.js'
 import type { AuthMethod, Credential } from './auth/index.js'
 import { ClientConnection, type ConnectionHost } from './client-connection.js'
+import type { SessionDefaults } from './core.js'
 import { openBackendLink, openWire } from './proxy-backend.js'
 import type { DdlService, SessionRuntime } from './session.js'
 import { ServerStats, type StatsRow } from './stats.js'
@@ -33,7 +34,7 @@ export interface ServerCore {
   /** ParameterStatus values sent at startup */
   readonly parameterDefaults: Readonly<Record<string, string>>
   credentialOf(user: string): Promise<Credential | undefined>
-  searchPathOf(user: string, database: string): Promise<readonly string[]>
+  sessionDefaults(user: string, database: string): Promise<SessionDefaults>
   end(): Promise<void>
 }
 
@@ -146,8 +147,8 @@ export class PlProxyServer implements ConnectionHost {
     return this.core.credentialOf(user)
   }
 
-  searchPathOf(user: string, database: string): Promise<readonly string[]> {
-    return this.core.searchPathOf(user, database)
+  sessionDefaults(user: string, database: string): Promise<SessionDefaults> {
+    return this.core.sessionDefaults(user, database)
   }
 
   backendOptions(

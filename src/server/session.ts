@@ -17,7 +17,7 @@ import {
   parameterizeConstants,
   readClientStatements,
 } from '../parser/index.js'
-import type { OutputColumn, PreparedClientCall } from '../runtime/client-call.js'
+import { type OutputColumn, type PreparedClientCall, windowRows } from '../runtime/client-call.js'
 import type { ProxyNotice } from '../runtime/errors.js'
 import { binaryToText, textToBinary } from '../runtime/values/index.js'
 import { B, type BackendLink } from './backend-link.js'
@@ -51,8 +51,15 @@ export interface SessionRuntime {
   run(
     prepared: PreparedClientCall,
     args: readonly (string | null)[],
-    options: { signal: AbortSignal; user: string; onNotice: (notice: ProxyNotice) => void },
+    options: {
+      signal: AbortSignal
+      user: string
+      onNotice: (notice: ProxyNotice) => void
+      staleConnections: Set<string>
+    },
   ): Promise<readonly Buffer[]>
+  /** the proxy database changed something cluster definitions may come from */
+  invalidateClusters(): void
   /** is `name` (`f` or `schema.f`) a proxy function on this search path? */
   isProxyFunction(name: string, searchPath: readonly string[]): boolean
   /** OID and typlen of a type for RowDescription */
@@ -84,6 +91,8 @@ export interface SessionOptions {
   readonly database: string
   /** search_path at the start (the proxy database's setting for this role and database, or the default) */
   readonly searchPath?: readonly string[]
+  /** statement_timeout at the start, as PostgreSQL prints it (`500`, `2s`) */
+  readonly statementTimeout?: string
   readonly settings: SessionSettings
   /** the counters of SHOW plproxy.stats (every worker's) */
   readonly statsRows: () => Promise<StatsRow[]>
@@ -124,6 +133,8 @@ interface LocalStatement {
 }
 interface ForwardedStatement {
   readonly kind: 'forwarded'
+  /** what it is, when we could read it (session state follows it once it has run) */
+  readonly stmt?: ClientStatement
 }
 interface EmptyPrepared {
   readonly kind: 'empty'
@@ -134,6 +145,8 @@ interface CallPortal {
   readonly kind: 'call'
   readonly statement: CallStatement
   readonly args: (string | null)[]
+  /** the `$n` values (LIMIT/OFFSET may use them) */
+  readonly params: readonly (string | null)[]
   readonly formats: readonly number[]
   /** the function's rows, once it ran */
   rows: readonly Buffer[] | undefined
@@ -146,9 +159,33 @@ interface LocalPortal {
   readonly stmt: OtherStatement
   done: boolean
 }
-type Portal = CallPortal | LocalPortal | { readonly kind: 'forwarded' } | { readonly kind: 'empty' }
+type Portal =
+  | CallPortal
+  | LocalPortal
+  | { readonly kind: 'forwarded'; readonly stmt?: ClientStatement }
+  | { readonly kind: 'empty' }
 
 const FLUSH_AT = 64 * 1024
+
+/** Errors PostgreSQL reports with the position of the function call. */
+const POSITIONED = new Set(['42883', '42725', '42601'])
+
+/** Statements that cannot change cluster definitions (everything else makes the runtime look again). */
+const READ_ONLY_NODES = new Set([
+  'SelectStmt',
+  'VariableShowStmt',
+  'VariableSetStmt',
+  'TransactionStmt',
+  'ExplainStmt',
+  'DeallocateStmt',
+  'DiscardStmt',
+  'PrepareStmt',
+  'ExecuteStmt',
+  'ListenStmt',
+  'UnlistenStmt',
+  'NotifyStmt',
+  'CopyStmt',
+])
 
 interface ProtocolErrorMarker {
   readonly type: 'ProtocolError'
@@ -177,6 +214,10 @@ export class Session {
   private searchPath: string[] = ['$user', 'public']
   private currentUser: string
   private closed = false
+  /** connections this session's errors left stale, as PL/Proxy's backend would have them */
+  private readonly staleConnections = new Set<string>()
+  /** dynamic RECORD functions this session called (PL/Proxy then says "Function used in wrong context") */
+  private readonly dynamicCalled = new Set<string>()
   /** prepared calls of simple queries, by their shape without constants */
   private readonly simpleCalls = new Map<string, { call: CallStatement; generation: number }>()
   /** statement texts already read (Parse messages repeat) */
@@ -186,7 +227,13 @@ export class Session {
     this.currentUser = o.user
     if (o.searchPath) this.searchPath = [...o.searchPath]
     this.initialSearchPath = [...this.searchPath]
+    this.initialTimeoutMs = timeoutMs(o.statementTimeout)
+    this.statementTimeoutMs = this.initialTimeoutMs
   }
+
+  private readonly initialTimeoutMs: number
+  /** statement_timeout: a proxy-function call running longer is cancelled, as PostgreSQL cancels a statement */
+  private statementTimeoutMs: number
 
   private readonly initialSearchPath: string[]
 
@@ -521,6 +568,8 @@ export class Session {
   private afterForwarded(stmts: readonly ClientStatement[]): void {
     for (const s of stmts) {
       if (s.kind !== 'Other') continue
+      // PL/Proxy looks at cluster definitions on every call: anything that may have changed them is seen at once
+      if (!READ_ONLY_NODES.has(s.node)) this.o.runtime.invalidateClusters()
       if (s.node === 'VariableSetStmt') this.trackSetting(s.tree.VariableSetStmt)
       else if (s.node === 'DiscardStmt') {
         this.statements.clear()
@@ -547,6 +596,11 @@ export class Session {
     if (set?.kind === 'VAR_RESET_ALL') {
       this.searchPath = [...this.initialSearchPath]
       this.currentUser = this.o.user
+      this.statementTimeoutMs = this.initialTimeoutMs
+      return
+    }
+    if (name === 'statement_timeout') {
+      this.statementTimeoutMs = reset ? this.initialTimeoutMs : timeoutMs(values[0])
       return
     }
     if (name === 'search_path') {
@@ -564,7 +618,22 @@ export class Session {
 
   private prepareCall(stmt: FunctionCallStatement, parameterOids: readonly number[]): CallStatement {
     const generation = this.o.runtime.generation
-    const prepared = this.o.runtime.prepare(stmt, parameterOids, this.context())
+    let prepared: PreparedClientCall | undefined
+    try {
+      prepared = this.o.runtime.prepare(stmt, parameterOids, this.context())
+    } catch (e) {
+      // PL/Proxy's cache of a dynamic RECORD function called before with a column list (per backend)
+      const unsupported = /^PL\/Proxy function (.*)\(0\): unsupported type$/.exec((e as Error).message)
+      if (unsupported && this.dynamicCalled.has(unsupported[1]!)) {
+        throw new SessionError('Function used in wrong context', 'XX000')
+      }
+      // PostgreSQL points at the call in errors about which function it is
+      const f = e as { code?: string; position?: string | number }
+      if (stmt.position !== undefined && f.position === undefined && POSITIONED.has(f.code ?? '')) {
+        throw new SessionError((e as Error).message, f.code!, { ...errorFields(e), position: stmt.position })
+      }
+      throw e
+    }
     if (!prepared) throw new SessionError(`function ${stmt.name} does not exist`, '42883')
     return { kind: 'call', prepared, parameterOids, stmt, generation }
   }
@@ -592,6 +661,7 @@ export class Session {
       kind: 'call',
       statement: call,
       args,
+      params: p ? p.values : [],
       formats: [],
       rows: undefined,
       sent: 0,
@@ -628,19 +698,33 @@ export class Session {
       // one controller per session, replaced only once a cancel has used it
       if (this.cancelling.signal.aborted) this.cancelling = new AbortController()
       this.runningCall = true
+      let timedOut = false
+      const controller = this.cancelling
+      const timer =
+        this.statementTimeoutMs > 0
+          ? setTimeout(() => {
+              timedOut = true
+              controller.abort(new Error('statement timeout'))
+            }, this.statementTimeoutMs)
+          : undefined
       try {
         rows = await this.o.runtime.run(prepared, portal.args, {
-          signal: this.cancelling.signal,
+          signal: controller.signal,
           user: this.currentUser,
           onNotice: this.onNotice,
+          staleConnections: this.staleConnections,
         })
       } catch (e) {
         this.o.stats.functionCall(name, (performance.now() - started) / 1000, true)
+        if (timedOut) throw new SessionError('canceling statement due to statement timeout', '57014')
         throw e
       } finally {
         this.runningCall = false
+        if (timer) clearTimeout(timer)
       }
       this.o.stats.functionCall(name, (performance.now() - started) / 1000, false)
+      if (prepared.plan.result.kind === 'DynamicRecordResult') this.dynamicCalled.add(name)
+      if (prepared.order || prepared.window) rows = windowRows(prepared, rows, portal.params, dataRowValues)
       portal.rows = rows
     }
     const from = portal.sent
@@ -879,7 +963,7 @@ export class Session {
     }
     const stmt = stmts[0]!
     const route = this.route(stmt)
-    if (route === 'forward') return this.forwardParse(m)
+    if (route === 'forward') return this.forwardParse(m, stmt)
     if (route === 'call') {
       this.statements.set(m.name, this.prepareCall(stmt as FunctionCallStatement, m.paramTypes))
     } else {
@@ -888,11 +972,11 @@ export class Session {
     this.out.parseComplete()
   }
 
-  private async forwardParse(m: Parse): Promise<void> {
+  private async forwardParse(m: Parse, stmt?: ClientStatement): Promise<void> {
     // the proxy database keeps its own statement; ours is only a marker
-    if (await this.forward([m.raw], (t) => t === B.ParseComplete))
-      this.statements.set(m.name, { kind: 'forwarded' })
-    else this.skipping = true
+    if (await this.forward([m.raw], (t) => t === B.ParseComplete)) {
+      this.statements.set(m.name, stmt ? { kind: 'forwarded', stmt } : { kind: 'forwarded' })
+    } else this.skipping = true
   }
 
   private async bind(m: Bind): Promise<void> {
@@ -903,9 +987,12 @@ export class Session {
     }
     switch (stmt.kind) {
       case 'forwarded':
-        if (await this.forward([m.raw], (t) => t === B.BindComplete))
-          this.portals.set(m.portal, { kind: 'forwarded' })
-        else this.skipping = true
+        if (await this.forward([m.raw], (t) => t === B.BindComplete)) {
+          this.portals.set(
+            m.portal,
+            stmt.stmt ? { kind: 'forwarded', stmt: stmt.stmt } : { kind: 'forwarded' },
+          )
+        } else this.skipping = true
         return
       case 'empty':
         this.portals.set(m.portal, { kind: 'empty' })
@@ -938,6 +1025,7 @@ export class Session {
           kind: 'call',
           statement: stmt,
           args,
+          params: values,
           formats: m.resultFormats,
           rows: undefined,
           sent: 0,
@@ -1001,13 +1089,13 @@ export class Session {
     switch (portal.kind) {
       case 'forwarded':
         if (
-          !(await this.forward(
+          await this.forward(
             [m.raw],
             (t) => t === B.CommandComplete || t === B.EmptyQueryResponse || t === B.PortalSuspended,
-          ))
+          )
         ) {
-          this.skipping = true
-        }
+          if (portal.stmt) this.afterForwarded([portal.stmt])
+        } else this.skipping = true
         return
       case 'empty':
         this.out.emptyQueryResponse()
@@ -1086,6 +1174,22 @@ export class Session {
 }
 
 // ---- helpers ----------------------------------------------------------------------
+
+const TIME_UNITS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+}
+
+/** statement_timeout's value in ms (`500`, `2s`, `1min`; no unit: ms); 0 = none. */
+export function timeoutMs(value: string | undefined): number {
+  if (value === undefined) return 0
+  const m = /^\s*'?\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*'?\s*$/i.exec(value)
+  if (!m) return 0
+  return Math.round(Number(m[1]) * (TIME_UNITS[(m[2] ?? 'ms').toLowerCase()] ?? 1))
+}
 
 function formatOf(formats: readonly number[], i: number): number {
   if (formats.length === 0) return 0

@@ -43,6 +43,8 @@ interface Token {
   readonly t: T
   /** folded name, keyword (lower case), number text, string value, punctuation */
   readonly v: string
+  /** where it starts in the statement (character index) */
+  readonly at: number
 }
 
 const typeCache = new Map<string, TypeReference | null>()
@@ -94,7 +96,7 @@ function tokenize(sql: string): Token[] | undefined {
       const word = sql.slice(i, j)
       // PostgreSQL folds ASCII letters only
       const folded = word.replace(/[A-Z]+/g, (m) => m.toLowerCase())
-      out.push({ t: KEYWORDS.has(folded) ? T.Keyword : T.Name, v: folded })
+      out.push({ t: KEYWORDS.has(folded) ? T.Keyword : T.Name, v: folded, at: i })
       i = j
       continue
     }
@@ -115,7 +117,7 @@ function tokenize(sql: string): Token[] | undefined {
         break
       }
       if (v === '') return undefined
-      out.push({ t: T.Name, v })
+      out.push({ t: T.Name, v, at: i })
       i = j
       continue
     }
@@ -141,7 +143,7 @@ function tokenize(sql: string): Token[] | undefined {
       }
       // `123abc`: junk after a number
       if (j < n && isIdentPart(sql.charCodeAt(j))) return undefined
-      out.push({ t: decimal ? T.Decimal : T.Integer, v: sql.slice(i, j) })
+      out.push({ t: decimal ? T.Decimal : T.Integer, v: sql.slice(i, j), at: i })
       i = j
       continue
     }
@@ -164,7 +166,7 @@ function tokenize(sql: string): Token[] | undefined {
       // 'a' 'b' across a newline is one literal: the general path's business
       const prev = out[out.length - 1]
       if (prev && prev.t === T.String) return undefined
-      out.push({ t: T.String, v })
+      out.push({ t: T.String, v, at: i })
       i = j
       continue
     }
@@ -173,23 +175,23 @@ function tokenize(sql: string): Token[] | undefined {
       let j = i + 1
       while (j < n && isDigit(sql.charCodeAt(j))) j++
       if (j === i + 1 || (j < n && isIdentPart(sql.charCodeAt(j)))) return undefined
-      out.push({ t: T.Param, v: sql.slice(i + 1, j) })
+      out.push({ t: T.Param, v: sql.slice(i + 1, j), at: i })
       i = j
       continue
     }
     if (c === 58 && sql.charCodeAt(i + 1) === 58) {
-      out.push({ t: T.Punct, v: '::' })
+      out.push({ t: T.Punct, v: '::', at: i })
       i += 2
       continue
     }
     if (c === 61 && sql.charCodeAt(i + 1) === 62) {
-      out.push({ t: T.Punct, v: '=>' })
+      out.push({ t: T.Punct, v: '=>', at: i })
       i += 2
       continue
     }
     // ( ) , . * ; [ ] -
     if (c === 40 || c === 41 || c === 44 || c === 46 || c === 42 || c === 59 || c === 91 || c === 93) {
-      out.push({ t: T.Punct, v: sql[i]! })
+      out.push({ t: T.Punct, v: sql[i]!, at: i })
       i++
       continue
     }
@@ -197,7 +199,7 @@ function tokenize(sql: string): Token[] | undefined {
       // unary minus, only directly before a number; `--`, `-/`… are not
       const next = sql.charCodeAt(i + 1)
       if (next === 45 || next === 42 || next === 47) return undefined
-      out.push({ t: T.Punct, v: '-' })
+      out.push({ t: T.Punct, v: '-', at: i })
       i++
       continue
     }
@@ -325,7 +327,10 @@ function quoteName(name: string): string {
 }
 
 /** `name [. name] ( args )` */
-function call(c: Cursor): { schema?: string; name: string; arguments: ClientCallArgument[] } | undefined {
+function call(
+  c: Cursor,
+): { schema?: string; name: string; arguments: ClientCallArgument[]; position: number } | undefined {
+  const position = (c.peek()?.at ?? 0) + 1
   const first = c.name()
   if (first === undefined) return undefined
   let schema: string | undefined
@@ -354,7 +359,9 @@ function call(c: Cursor): { schema?: string; name: string; arguments: ClientCall
       if (!c.punct(',')) return undefined
     }
   }
-  return schema === undefined ? { name, arguments: args } : { schema, name, arguments: args }
+  return schema === undefined
+    ? { name, arguments: args, position }
+    : { schema, name, arguments: args, position }
 }
 
 /** The statement read on the fast path, or undefined to take the general one. */

@@ -15,6 +15,10 @@ export type ClientArgument =
   | { readonly kind: 'Parameter'; readonly number: number }
   /** `x::type`, `CAST(x AS type)`, `type 'literal'` */
   | { readonly kind: 'Cast'; readonly argument: ClientArgument; readonly type: TypeReference }
+  /** `ARRAY[a, b]` (elements may be arrays themselves: `ARRAY[[1,2],[3,4]]`) */
+  | { readonly kind: 'Array'; readonly elements: readonly ClientArgument[] }
+  /** `ROW(a, b)` or `(a, b)` */
+  | { readonly kind: 'Row'; readonly fields: readonly ClientArgument[] }
 
 export interface ClientCallArgument {
   /** `name => value` */
@@ -27,6 +31,14 @@ export interface SelectedColumn {
   readonly column: string
   /** the result column's name (`AS label`, else the column) */
   readonly label: string
+}
+
+export interface SortKey {
+  /** an output column: its 1-based position, or its name */
+  readonly column: number | string
+  readonly descending: boolean
+  /** NULLS FIRST / LAST; PostgreSQL's default: NULLs sort as if larger than any value */
+  readonly nullsFirst: boolean
 }
 
 export interface ColumnDefinition {
@@ -53,6 +65,14 @@ export interface FunctionCallStatement {
   readonly columnAliases?: readonly string[]
   /** `AS t(a int, b text)`: the column definition list of a RECORD function */
   readonly columnDefinitions?: readonly ColumnDefinition[]
+  /** `ORDER BY 2 DESC, name`: output columns by position (1-based) or name */
+  readonly orderBy?: readonly SortKey[]
+  /** `LIMIT n` (a constant or `$n`; NULL: no limit) */
+  readonly limit?: ClientArgument
+  /** `OFFSET n` */
+  readonly offset?: ClientArgument
+  /** 1-based character position of the function call in the statement (for error positions) */
+  readonly position?: number
   /** the statement's text */
   readonly text: string
 }

@@ -45,6 +45,10 @@ export function parameterizeConstants(stmt: FunctionCallStatement): Parameterize
         return a
       case 'Cast':
         return { kind: 'Cast', argument: replace(a.argument), type: a.type }
+      default:
+        // ARRAY[…] and ROW(…): prepared as they are
+        own = true
+        return a
     }
   }
   const args = stmt.arguments.map((a) =>
@@ -68,6 +72,12 @@ export function parameterizeConstants(stmt: FunctionCallStatement): Parameterize
 }
 
 function shape(a: ClientArgument): unknown {
-  if (a.kind === 'Cast') return [shape(a.argument), a.type.names, a.type.typmods, a.type.arrayDimensions]
-  return a.kind === 'Parameter' ? a.number : null
+  switch (a.kind) {
+    case 'Cast':
+      return [shape(a.argument), a.type.names, a.type.typmods, a.type.arrayDimensions]
+    case 'Parameter':
+      return a.number
+    default:
+      return null
+  }
 }

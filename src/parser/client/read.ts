@@ -11,7 +11,7 @@ import { statementFromTree } from './tree.js'
 type Node = any
 
 /** Character index of a UTF-8 byte offset of `text`. */
-function charIndex(buffer: Buffer | undefined, text: string, byte: number): number {
+function charIndex(buffer: Buffer | undefined, byte: number): number {
   return buffer ? buffer.subarray(0, byte).toString('utf8').length : byte
 }
 
@@ -32,7 +32,7 @@ export function readClientStatements(sql: string): ClientStatement[] {
     if (/^Query cannot be empty$/.test(message)) return []
     const byte = details?.cursorPosition
     const buffer = Buffer.byteLength(sql) === sql.length ? undefined : Buffer.from(sql, 'utf8')
-    throw new ClientSyntaxError(message, byte === undefined ? undefined : charIndex(buffer, sql, byte) + 1)
+    throw new ClientSyntaxError(message, byte === undefined ? undefined : charIndex(buffer, byte) + 1)
   }
   const stmts = tree.stmts ?? []
   const buffer = Buffer.byteLength(sql) === sql.length ? undefined : Buffer.from(sql, 'utf8')
@@ -44,6 +44,6 @@ export function readClientStatements(sql: string): ClientStatement[] {
         : buffer
           ? buffer.subarray(from, s.stmt_len === undefined ? undefined : from + s.stmt_len).toString('utf8')
           : sql.slice(from, s.stmt_len === undefined ? undefined : from + s.stmt_len)
-    return statementFromTree(s.stmt, text.trim())
+    return statementFromTree(s.stmt, text.trim(), sql)
   })
 }

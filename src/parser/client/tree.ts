@@ -12,6 +12,7 @@ import type {
   ColumnDefinition,
   FunctionCallStatement,
   SelectedColumn,
+  SortKey,
 } from './model.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: libpg-query parse trees are untyped JSON
@@ -57,6 +58,12 @@ function argument(node: Node, loc: StatementLocator): ClientArgument {
   if (node?.TypeCast) {
     const t = node.TypeCast.typeName
     return { kind: 'Cast', argument: argument(node.TypeCast.arg, loc), type: typeReference(t, loc) }
+  }
+  if (node?.A_ArrayExpr) {
+    return { kind: 'Array', elements: (node.A_ArrayExpr.elements ?? []).map((e: Node) => argument(e, loc)) }
+  }
+  if (node?.RowExpr) {
+    return { kind: 'Row', fields: (node.RowExpr.args ?? []).map((e: Node) => argument(e, loc)) }
   }
   throw new NotAnArgument(Object.keys(node ?? {})[0] ?? 'an expression')
 }
@@ -109,10 +116,59 @@ export function calledFunctions(tree: Node): string[] {
   return [...out]
 }
 
-/** Only a SELECT list, FROM and nothing else (no WHERE, GROUP BY, ORDER BY, LIMIT, DISTINCT, INTO, WITH, …). */
+/** Only a SELECT list, FROM, ORDER BY, LIMIT and OFFSET (no WHERE, GROUP BY, DISTINCT, INTO, WITH, …). */
 function bareSelect(s: Node): boolean {
-  const allowed = new Set(['targetList', 'fromClause', 'limitOption', 'op'])
-  return Object.keys(s).every((k) => allowed.has(k)) && s.op === 'SETOP_NONE'
+  const allowed = new Set([
+    'targetList',
+    'fromClause',
+    'limitOption',
+    'op',
+    'sortClause',
+    'limitCount',
+    'limitOffset',
+  ])
+  return (
+    Object.keys(s).every((k) => allowed.has(k)) &&
+    s.op === 'SETOP_NONE' &&
+    (s.limitOption === undefined ||
+      s.limitOption === 'LIMIT_OPTION_DEFAULT' ||
+      s.limitOption === 'LIMIT_OPTION_COUNT')
+  )
+}
+
+/** ORDER BY output columns (numbers or names), LIMIT and OFFSET constants or parameters; a reason when not that. */
+function sortAndLimit(
+  s: Node,
+  loc: StatementLocator,
+): { orderBy?: SortKey[]; limit?: ClientArgument; offset?: ClientArgument } | { unsupported: string } {
+  const out: { orderBy?: SortKey[]; limit?: ClientArgument; offset?: ClientArgument } = {}
+  if (s.sortClause) {
+    const keys: SortKey[] = []
+    for (const item of s.sortClause as Node[]) {
+      const sb = item.SortBy
+      if (!sb || sb.useOp)
+        return { unsupported: 'ORDER BY around a proxy function call takes its output columns only' }
+      let column: number | string
+      if (sb.node?.A_Const?.ival !== undefined) column = Number(sb.node.A_Const.ival.ival ?? 0)
+      else if (sb.node?.ColumnRef?.fields?.length === 1 && sb.node.ColumnRef.fields[0].String) {
+        column = str(sb.node.ColumnRef.fields[0])
+      } else return { unsupported: 'ORDER BY around a proxy function call takes its output columns only' }
+      const descending = sb.sortby_dir === 'SORTBY_DESC'
+      const nullsFirst =
+        sb.sortby_nulls === 'SORTBY_NULLS_FIRST' || (sb.sortby_nulls !== 'SORTBY_NULLS_LAST' && descending)
+      keys.push({ column, descending, nullsFirst })
+    }
+    out.orderBy = keys
+  }
+  try {
+    if (s.limitCount) out.limit = argument(s.limitCount, loc)
+    if (s.limitOffset) out.offset = argument(s.limitOffset, loc)
+  } catch (e) {
+    if (e instanceof NotAnArgument)
+      return { unsupported: 'LIMIT and OFFSET around a proxy function call take constants or $n' }
+    throw e
+  }
+  return out
 }
 
 /**
@@ -143,6 +199,8 @@ function selectCall(
       if (e instanceof NotAnArgument) return { unsupported: argumentReason(e) }
       throw e
     }
+    const around = sortAndLimit(s, loc)
+    if ('unsupported' in around) return around
     return {
       kind: 'FunctionCall',
       ...(schema === undefined ? {} : { schema }),
@@ -150,6 +208,8 @@ function selectCall(
       arguments: args,
       context: 'scalar',
       label: rt.name ?? name,
+      ...around,
+      position: loc.index(call.location) + 1,
       text,
     }
   }
@@ -196,6 +256,8 @@ function selectCall(
     const column = str(last)
     ;(select as SelectedColumn[]).push({ column, label: rt.name ?? column })
   }
+  const around = sortAndLimit(s, loc)
+  if ('unsupported' in around) return around
   return {
     kind: 'FunctionCall',
     ...(schema === undefined ? {} : { schema }),
@@ -203,6 +265,8 @@ function selectCall(
     arguments: args,
     context: 'from',
     select,
+    ...around,
+    position: loc.index(call.location) + 1,
     ...(alias === undefined ? {} : { alias }),
     ...(columnAliases ? { columnAliases } : {}),
     ...(columnDefinitions ? { columnDefinitions } : {}),
@@ -214,13 +278,16 @@ function argumentReason(e: NotAnArgument): string {
   return `arguments of a proxy function call must be constants, $n parameters or casts of them (found ${e.message})`
 }
 
-/** One statement of a parse tree as a ClientStatement. */
-export function statementFromTree(stmt: Node, text: string): ClientStatement {
+/**
+ * One statement of a parse tree as a ClientStatement. `query` is the whole
+ * query text the positions count in (PostgreSQL reports positions in it).
+ */
+export function statementFromTree(stmt: Node, text: string, query: string = text): ClientStatement {
   const node = Object.keys(stmt ?? {})[0] ?? 'Unknown'
   const body = stmt?.[node]
   const called = calledFunctions(stmt)
   if (node === 'SelectStmt' && called.length) {
-    const found = selectCall(body, text, locatorFor(text))
+    const found = selectCall(body, text, locatorFor(query))
     if (found && 'kind' in found) return found
     return {
       kind: 'Other',

@@ -70,6 +70,17 @@ export class LiveClusterSource {
     private readonly options: LiveSourceOptions,
   ) {}
 
+  /**
+   * Forget when things were last checked: the next call checks the proxy
+   * database again (after statements that may have changed cluster
+   * definitions). Unchanged definitions keep their objects, and so their pools.
+   */
+  invalidate(): void {
+    for (const entry of this.compat.values()) entry.checkedAt = 0
+    for (const entry of this.sqlmed.values()) entry.checkedAt = 0
+    this.compatAvailable = undefined
+  }
+
   private fresh(checkedAt: number): boolean {
     return this.options.refreshMs > 0 && Date.now() - checkedAt < this.options.refreshMs
   }

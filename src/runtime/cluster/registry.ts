@@ -32,6 +32,11 @@ export class ClusterRegistry {
     this.sources = sources
   }
 
+  /** The proxy database's definitions may have changed: check them again at the next call. */
+  invalidateLive(): void {
+    this.sources.live?.invalidate()
+  }
+
   /** SQL/MED servers changed (DDL a wire client sent): the new catalog's, with a new version. */
   replaceServers(servers: ClusterSources['servers']): void {
     this.sources = { ...this.sources, servers }

@@ -43,6 +43,8 @@ export function implicitlyCoercible(from: PlanType, to: PlanType): boolean {
   if (same(f, to)) return true
   // a value goes into a domain through its base type (the domain's constraints are checked where it is read)
   if (to.kind === 'domain') return implicitlyCoercible(f, baseTypeOf(to))
+  // arrays coerce element by element (int4[] → int8[])
+  if (f.element && to.element) return implicitlyCoercible(f.element, to.element)
   const fn = pgCatalogName(f)
   const tn = pgCatalogName(to)
   if (fn === undefined || tn === undefined) return false

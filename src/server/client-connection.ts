@@ -129,6 +129,7 @@ export class ClientConnection {
     try {
       for (let m = this.decoder.next(); m !== null; m = this.decoder.next()) {
         if (this.state === 'session') this.session!.receive(m)
+        else if (this.waitingForPassword && !this.pending.length) this.answerPasswordWait(m)
         else this.pending.push(m)
         if (this.state === 'closed') return
       }
@@ -169,9 +170,7 @@ export class ClientConnection {
       while (this.pending.length && this.state !== 'closed' && this.state !== 'session') {
         const m = this.pending.shift()!
         if (this.waitingForPassword) {
-          const resolve = this.waitingForPassword
-          this.waitingForPassword = undefined
-          resolve(m)
+          this.answerPasswordWait(m)
           continue
         }
         await this.startupMessage(m)
@@ -325,6 +324,14 @@ export class ClientConnection {
   }
 
   private closeWaiter: (() => void) | undefined
+
+  /** Hands a message to the authentication exchange waiting in nextMessage(). */
+  private answerPasswordWait(m: FrontendMessage): void {
+    const resolve = this.waitingForPassword!
+    this.waitingForPassword = undefined
+    this.closeWaiter = undefined
+    resolve(m)
+  }
 
   private startSession(
     ok: Buffer,

@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { PlProxyServer } from '../../src/server/index.js'
+import type { RunningServer } from '../../src/server/index.js'
 import { sharedCluster, skipWithoutPostgres } from '../harness/shared-cluster.js'
 import { tempFile } from '../runtime/integration/helpers.js'
 import { createDigoal, type DigoalEnv, PROXY_SQL, serveDigoal } from './serve-env.js'
@@ -21,7 +21,7 @@ const CREATE_ECHO = `create function proxy.f_echo(i_userid int) returns text as 
   select current_database()::text;
 $$ language plproxy`
 
-async function client(server: PlProxyServer, env: DigoalEnv): Promise<pg.Client> {
+async function client(server: RunningServer, env: DigoalEnv): Promise<pg.Client> {
   const c = new pg.Client({
     host: '127.0.0.1',
     port: server.port,
@@ -39,7 +39,7 @@ describe.skipIf(skip)('DDL from clients', () => {
   })
 
   describe('kept in the proxy database', () => {
-    let server: PlProxyServer
+    let server: RunningServer
     afterAll(() => server?.close())
 
     it('creates a function every client can call, and keeps it across a restart', async () => {

@@ -6,7 +6,7 @@
  * mixing proxy calls with statements forwarded to the proxy database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { PlProxyServer } from '../../src/server/index.js'
+import type { RunningServer } from '../../src/server/index.js'
 import { sharedCluster, skipWithoutPostgres } from '../harness/shared-cluster.js'
 import { RawClient, serialize, summary } from './raw-client.js'
 import { createDigoal, type DigoalEnv, serveDigoal } from './serve-env.js'
@@ -15,7 +15,7 @@ const skip = skipWithoutPostgres('the extended protocol through plproxy serve')
 
 describe.skipIf(skip)('extended protocol', () => {
   let env: DigoalEnv
-  let server: PlProxyServer
+  let server: RunningServer
   let c: RawClient
 
   beforeAll(async () => {

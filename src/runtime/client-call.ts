@@ -272,7 +272,12 @@ function evaluator(
       if (type && nativeTypeOf(type)) {
         return (p) => {
           const v = p[i] ?? null
-          return v === null ? null : canonicalText(type, v)
+          if (v === null) return null
+          try {
+            return canonicalText(type, v)
+          } catch (e) {
+            throw Object.assign(e as Error, { parameter: arg.number })
+          }
         }
       }
       return (p) => p[i] ?? null
@@ -437,7 +442,10 @@ export function prepareClientCall(
     } else {
       const map = stmt.select.map((s) => {
         const i = available.findIndex((c) => c.name === s.column)
-        if (i < 0) throw new PlProxyError(`column "${s.column}" does not exist`, { code: '42703' })
+        if (i < 0) {
+          const position = s.position === undefined ? undefined : String(s.position)
+          throw new PlProxyError(`column "${s.column}" does not exist`, { code: '42703', position })
+        }
         return i
       })
       columns = stmt.select.map((s, i) => ({ name: s.label, type: available[map[i]!]!.type }))

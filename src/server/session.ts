@@ -652,7 +652,17 @@ export class Session {
         this.simpleCalls.set(key, cached)
       }
       call = cached.call
-      args = call.prepared.arguments(p.values)
+      try {
+        args = call.prepared.arguments(p.values)
+      } catch (e) {
+        // PostgreSQL points at the constant that does not read as the argument's type
+        const at = p.positions[((e as { parameter?: number }).parameter ?? 0) - 1]
+        if (at === undefined) throw e
+        throw new SessionError((e as Error).message, (e as { code?: string }).code ?? 'XX000', {
+          ...errorFields(e),
+          position: at,
+        })
+      }
     } else {
       call = this.prepareCall(stmt, [])
       args = call.prepared.arguments([])
@@ -759,11 +769,13 @@ export class Session {
     }
     const columns = prepared.columns
     const one: (Buffer | string | null)[] = [null]
+    // a STRICT function's result for a NULL argument is NULL itself, not a record of NULLs
+    const nullRecord = output.kind === 'record' && prepared.plan.function.strict && portal.args.includes(null)
     for (let r = from; r < end; r++) {
       const values = dataRowValues(rows[r]!)
       let shaped: (Buffer | string | null)[]
       if (output.kind === 'record') {
-        one[0] = recordText(values)
+        one[0] = nullRecord ? null : recordText(values)
         shaped = one
       } else if (output.map) {
         shaped = output.map.map((j) => values[j] ?? null)

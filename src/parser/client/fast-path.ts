@@ -299,6 +299,7 @@ function argument(c: Cursor): ClientArgument | undefined {
     c.i++
     value = { kind: 'Constant', value: null, constant: 'null' }
   } else return undefined
+  if (value.kind === 'Constant') value = { ...value, position: t.at + 1 }
   while (c.punct('::')) {
     const type = c.peek()
     if (!type || !(type.t === T.Name || (type.t === T.Keyword && KEYWORD_TYPES.has(type.v)))) return undefined
@@ -395,6 +396,7 @@ export function fastFunctionCall(sql: string): FunctionCallStatement | undefined
   else {
     select = []
     for (;;) {
+      const position = (c.peek()?.at ?? 0) + 1
       const column = c.name()
       if (column === undefined) return undefined
       // qualified columns and bare labels: the general path
@@ -406,7 +408,7 @@ export function fastFunctionCall(sql: string): FunctionCallStatement | undefined
         if (l === undefined) return undefined
         label = l
       }
-      select.push({ column, label })
+      select.push({ column, label, position })
       if (!c.punct(',')) break
     }
   }

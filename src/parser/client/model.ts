@@ -10,7 +10,13 @@ export type ConstantKind = 'integer' | 'bigint' | 'numeric' | 'string' | 'boolea
 
 export type ClientArgument =
   /** `42`, `-1.5`, `'text'`, `true`, `NULL`: the value as PostgreSQL's text (`t`/`f` for booleans) */
-  | { readonly kind: 'Constant'; readonly value: string | null; readonly constant: ConstantKind }
+  | {
+      readonly kind: 'Constant'
+      readonly value: string | null
+      readonly constant: ConstantKind
+      /** 1-based character position in the statement (for error positions) */
+      readonly position?: number
+    }
   /** `$n` (1-based) */
   | { readonly kind: 'Parameter'; readonly number: number }
   /** `x::type`, `CAST(x AS type)`, `type 'literal'` */
@@ -31,6 +37,8 @@ export interface SelectedColumn {
   readonly column: string
   /** the result column's name (`AS label`, else the column) */
   readonly label: string
+  /** 1-based character position of the column reference in the statement (for error positions) */
+  readonly position?: number
 }
 
 export interface SortKey {

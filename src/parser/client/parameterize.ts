@@ -25,6 +25,8 @@ export interface ParameterizedCall {
   readonly values: readonly (string | null)[]
   /** the parameters' type OIDs (0 = unknown) */
   readonly types: readonly number[]
+  /** where each constant stood in the statement (1-based; for error positions) */
+  readonly positions: readonly (number | undefined)[]
   /** the same for every call that differs only in its constants */
   readonly key: string
 }
@@ -33,12 +35,14 @@ export interface ParameterizedCall {
 export function parameterizeConstants(stmt: FunctionCallStatement): ParameterizedCall | undefined {
   const values: (string | null)[] = []
   const types: number[] = []
+  const positions: (number | undefined)[] = []
   let own = false
   const replace = (a: ClientArgument): ClientArgument => {
     switch (a.kind) {
       case 'Constant':
         values.push(a.value)
         types.push(CONSTANT_TYPE[a.constant])
+        positions.push(a.position)
         return { kind: 'Parameter', number: values.length }
       case 'Parameter':
         own = true
@@ -68,7 +72,7 @@ export function parameterizeConstants(stmt: FunctionCallStatement): Parameterize
     args.map((a) => [a.name, shape(a.value)]),
     types,
   ])
-  return { statement, values, types, key }
+  return { statement, values, types, positions, key }
 }
 
 function shape(a: ClientArgument): unknown {

@@ -36,7 +36,7 @@ function locatorFor(text: string): StatementLocator {
 }
 
 /** PostgreSQL's make_const: integral constants beyond int4 are int8 when they fit, numeric otherwise. */
-function numericConstant(text: string): ClientArgument {
+function numericConstant(text: string): Extract<ClientArgument, { kind: 'Constant' }> {
   if (/^-?\d+$/.test(text)) {
     const n = BigInt(text)
     if (n >= -(2n ** 63n) && n < 2n ** 63n) return { kind: 'Constant', value: text, constant: 'bigint' }
@@ -44,15 +44,22 @@ function numericConstant(text: string): ClientArgument {
   return { kind: 'Constant', value: text, constant: 'numeric' }
 }
 
+/** A constant as PostgreSQL's parser types it. */
+function constantArgument(a: Node): Extract<ClientArgument, { kind: 'Constant' }> {
+  if (a.isnull) return { kind: 'Constant', value: null, constant: 'null' }
+  if (a.ival) return { kind: 'Constant', value: String(a.ival.ival ?? 0), constant: 'integer' }
+  if (a.fval) return numericConstant(String(a.fval.fval))
+  if (a.sval) return { kind: 'Constant', value: String(a.sval.sval ?? ''), constant: 'string' }
+  if (a.boolval) return { kind: 'Constant', value: a.boolval.boolval ? 't' : 'f', constant: 'boolean' }
+  throw new NotAnArgument('a bit-string constant')
+}
+
 function argument(node: Node, loc: StatementLocator): ClientArgument {
   if (node?.A_Const) {
-    const a = node.A_Const
-    if (a.isnull) return { kind: 'Constant', value: null, constant: 'null' }
-    if (a.ival) return { kind: 'Constant', value: String(a.ival.ival ?? 0), constant: 'integer' }
-    if (a.fval) return numericConstant(String(a.fval.fval))
-    if (a.sval) return { kind: 'Constant', value: String(a.sval.sval ?? ''), constant: 'string' }
-    if (a.boolval) return { kind: 'Constant', value: a.boolval.boolval ? 't' : 'f', constant: 'boolean' }
-    throw new NotAnArgument('a bit-string constant')
+    const constant = constantArgument(node.A_Const)
+    return node.A_Const.location === undefined
+      ? constant
+      : { ...constant, position: loc.index(node.A_Const.location) + 1 }
   }
   if (node?.ParamRef) return { kind: 'Parameter', number: node.ParamRef.number ?? 0 }
   if (node?.TypeCast) {
@@ -254,7 +261,11 @@ function selectCall(
       break
     }
     const column = str(last)
-    ;(select as SelectedColumn[]).push({ column, label: rt.name ?? column })
+    ;(select as SelectedColumn[]).push({
+      column,
+      label: rt.name ?? column,
+      position: loc.index(rt.val.ColumnRef.location) + 1,
+    })
   }
   const around = sortAndLimit(s, loc)
   if ('unsupported' in around) return around

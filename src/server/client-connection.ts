@@ -78,7 +78,6 @@ export class ClientConnection {
   private socket: Socket
   private readonly decoder = new FrontendDecoder({ latestMinor: 0 })
   private state: State = 'startup'
-  private readonly pending: FrontendMessage[] = []
   private pumping = false
   private auth: AuthExchange | undefined
   private waitingForPassword: ((m: FrontendMessage) => void) | undefined
@@ -126,18 +125,47 @@ export class ClientConnection {
       return
     }
     this.decoder.push(chunk)
+    this.decodeBuffered()
+  }
+
+  /**
+   * Decodes what the client sent. Before the session, one message at a
+   * time: how the bytes after a StartupMessage or a password read depends
+   * on the authentication's next step (a trust client may pipeline its
+   * first queries right behind the startup packet, as libpq's pipeline mode
+   * does; a password client may not).
+   */
+  private decodeBuffered(): void {
     try {
-      for (let m = this.decoder.next(); m !== null; m = this.decoder.next()) {
-        if (this.state === 'session') this.session!.receive(m)
-        else if (this.waitingForPassword && !this.pending.length) this.answerPasswordWait(m)
-        else this.pending.push(m)
-        if (this.state === 'closed') return
+      if (this.state === 'session') {
+        for (;;) {
+          let m: FrontendMessage | null
+          try {
+            m = this.decoder.next()
+          } catch (e) {
+            // a malformed field: the message is consumed, the session reports it and reads on
+            if (!(e instanceof ProtocolViolation) || e.level !== 'ERROR') throw e
+            this.session!.protocolError(e)
+            continue
+          }
+          if (m === null) return
+          this.session!.receive(m)
+          if (this.isClosed()) return
+        }
       }
+      if (this.state === 'closed' || this.state === 'relay') return
+      if (this.waitingForPassword) {
+        const m = this.decoder.next()
+        if (m !== null) this.answerPasswordWait(m)
+        return
+      }
+      // the startup is busy (reading a password, the user's settings): the rest waits for it
+      if (this.pumping) return
+      const m = this.decoder.next()
+      if (m !== null) void this.pump(m)
     } catch (e) {
       this.violation(e)
-      return
     }
-    if (this.pending.length && !this.pumping) void this.pump()
   }
 
   private violation(e: unknown): void {
@@ -164,25 +192,19 @@ export class ClientConnection {
     this.close()
   }
 
-  private async pump(): Promise<void> {
+  /** Handles one startup-phase message (a StartupMessage: through authentication to the session). */
+  private async pump(m: FrontendMessage): Promise<void> {
     this.pumping = true
     try {
-      while (this.pending.length && this.state !== 'closed' && this.state !== 'session') {
-        const m = this.pending.shift()!
-        if (this.waitingForPassword) {
-          this.answerPasswordWait(m)
-          continue
-        }
-        await this.startupMessage(m)
-      }
+      await this.startupMessage(m)
     } catch (e) {
       this.host.log(`${this.peer}: ${(e as Error).stack ?? String(e)}`)
       this.fatal(`internal error: ${(e as Error).message}`, 'XX000')
     } finally {
       this.pumping = false
     }
-    // messages that came while the session was being set up
-    if (this.state === 'session') for (const m of this.pending.splice(0)) this.session!.receive(m)
+    // the next startup-phase message (after an SSLRequest), or the session's pipelined queries
+    this.decodeBuffered()
   }
 
   private async startupMessage(m: FrontendMessage): Promise<void> {
@@ -314,12 +336,12 @@ export class ClientConnection {
 
   /** The next message from the client (undefined when the connection closed). */
   private nextMessage(): Promise<FrontendMessage | undefined> {
-    const queued = this.pending.shift()
-    if (queued) return Promise.resolve(queued)
     if (this.state === 'closed') return Promise.resolve(undefined)
     return new Promise((resolve) => {
       this.waitingForPassword = resolve
       this.closeWaiter = () => resolve(undefined)
+      // the answer may have arrived already, behind the message before it
+      this.decodeBuffered()
     })
   }
 
@@ -426,7 +448,6 @@ export class ClientConnection {
     conn.onClose = () => this.close()
     // whatever the client sent meanwhile goes first
     const early = this.decoder.takeBuffered()
-    for (const m of this.pending.splice(0)) conn.writeRaw(m.raw)
     if (early.length) conn.writeRaw(early)
   }
 

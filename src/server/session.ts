@@ -191,7 +191,12 @@ interface ProtocolErrorMarker {
   readonly type: 'ProtocolError'
   readonly message: string
   readonly code: string
+  /** the faulty message was of the extended protocol: skip to Sync (else: ReadyForQuery now) */
+  readonly extended: boolean
 }
+
+/** Messages after whose errors PostgreSQL skips to the next Sync (postgres.c, doing_extended_query_message). */
+const EXTENDED_MESSAGES = new Set(['P', 'B', 'D', 'E', 'C', 'H'])
 
 export class Session {
   private readonly out = new BackendWriter()
@@ -285,18 +290,16 @@ export class Session {
   }
 
   /** A malformed message the decoder consumed: in its turn, an ERROR, then skip to Sync, as PostgreSQL does. */
-  protocolError(e: { message: string; code: string }): void {
-    this.queue.push({ type: 'ProtocolError', message: e.message, code: e.code })
+  protocolError(e: { message: string; code: string; messageType?: string | undefined }): void {
+    const extended = e.messageType === undefined || EXTENDED_MESSAGES.has(e.messageType)
+    this.queue.push({ type: 'ProtocolError', message: e.message, code: e.code, extended })
     if (!this.busy) void this.pump()
   }
 
   private handle(m: FrontendMessage | ProtocolErrorMarker): Promise<void> | undefined {
     switch (m.type) {
       case 'ProtocolError':
-        this.out.errorResponse({ code: m.code, message: m.message })
-        this.skipping = true
-        this.flush()
-        return undefined
+        return this.protocolFault(m)
       case 'Query':
         return this.simpleQuery(m)
       case 'Parse':
@@ -361,6 +364,15 @@ export class Session {
   private readyForQuery(): void {
     this.out.readyForQuery(this.status())
     this.flush()
+  }
+
+  /** A malformed message, as PostgreSQL answers it: an error, then skip to Sync or ReadyForQuery. */
+  private async protocolFault(m: ProtocolErrorMarker): Promise<void> {
+    await this.fail(new SessionError(m.message, m.code))
+    if (m.extended) {
+      this.skipping = true
+      this.flush()
+    } else this.readyForQuery()
   }
 
   /** Reports an error of ours; inside a transaction block, the transaction fails as in PostgreSQL. */

@@ -24,6 +24,8 @@ export class ProtocolViolation extends Error {
   readonly code: string
   readonly level: ViolationLevel
   readonly detail: string | undefined
+  /** for a field fault: the type byte of the message it was found in (`Q`, `B`, …) */
+  messageType: string | undefined
 
   constructor(message: string, level: ViolationLevel, code: string = PROTOCOL_VIOLATION, detail?: string) {
     super(message)

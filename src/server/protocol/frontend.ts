@@ -635,7 +635,13 @@ export class FrontendDecoder {
           return COPY_DONE
       }
     }
-    return this.decode(code, this.take(total))
+    const raw = this.take(total)
+    try {
+      return this.decode(code, raw)
+    } catch (e) {
+      if (e instanceof ProtocolViolation) e.messageType = String.fromCharCode(code)
+      throw e
+    }
   }
 
   private skip(n: number): void {

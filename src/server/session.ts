@@ -36,6 +36,7 @@ import {
   type TransactionStatus,
 } from './protocol/index.js'
 import { recordText } from './record.js'
+import { InvalidSettingValue } from './setting-values.js'
 import { type SessionSettings, SettingError } from './settings.js'
 import type { ServerStats, StatsRow } from './stats.js'
 
@@ -889,6 +890,9 @@ export class Session {
           if (report) this.out.parameterStatus(report[0], report[1])
         } catch (e) {
           if (e instanceof SettingError) throw new SessionError(e.message, e.code)
+          if (e instanceof InvalidSettingValue) {
+            throw new SessionError(e.message, e.code, { detail: e.detail, hint: e.hint })
+          }
           throw e
         }
         this.out.commandComplete(set.kind === 'VAR_RESET' ? 'RESET' : 'SET')

@@ -4,6 +4,8 @@
  * session without a proxy database can SET and SHOW.
  */
 
+import { normalizeSetting } from './setting-values.js'
+
 /** Parameters PostgreSQL 15 reports to the client (GUC_REPORT), in the order it sends them at startup. */
 export const REPORTED_PARAMETERS = [
   'application_name',
@@ -103,7 +105,7 @@ export class SessionSettings {
         )
       }
       v = canonical
-    }
+    } else if (value !== undefined) v = normalizeSetting(name, v, s.value, s.initial)
     s.value = v
     return s.reported ? [s.name, v] : undefined
   }

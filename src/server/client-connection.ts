@@ -451,6 +451,17 @@ export class ClientConnection {
     if (early.length) conn.writeRaw(early)
   }
 
+  /** Shutdown: PostgreSQL's fast-shutdown FATAL to the client (between messages), then close. */
+  terminate(): void {
+    // (a relayed connection may be inside a message of its database's: it is only closed)
+    if (this.state === 'session') {
+      this.write(
+        fatalErrorResponse({ message: 'terminating connection due to administrator command', code: '57P01' }),
+      )
+    }
+    this.close()
+  }
+
   close(): void {
     if (this.state === 'closed') return
     const wasOpen = this.key !== undefined

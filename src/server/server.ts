@@ -249,7 +249,10 @@ export class PlProxyServer implements ConnectionHost {
    */
   async close(options: { graceful?: boolean; timeoutMs?: number } = {}): Promise<void> {
     this.shuttingDown = true
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
+    // no new connections; the listeners report closed once the last connection is gone
+    const stopped = Promise.all(
+      this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+    )
     if (this.socketPath) rmSync(this.socketPath, { force: true })
     if (options.graceful !== false) {
       const deadline = Date.now() + (options.timeoutMs ?? 30_000)
@@ -257,7 +260,9 @@ export class PlProxyServer implements ConnectionHost {
         await new Promise((r) => setTimeout(r, 20))
       }
     }
-    for (const { connection } of [...this.connections.values()]) connection.close()
+    for (const { connection } of [...this.connections.values()]) connection.terminate()
+    await stopped
+    this.http?.closeAllConnections()
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()))
     await this.core.end()
   }

@@ -174,10 +174,39 @@ export async function startPgCluster(options: PgClusterOptions = {}): Promise<Pg
   })
 
   let stopped = false
+  const stop = async () => {
+    if (stopped) return
+    stopped = true
+    const [stopCmd, stopArgs] = asClusterOwner(join(PG_BIN, 'pg_ctl'), [
+      '-D',
+      dataDir,
+      '-m',
+      'immediate',
+      '-w',
+      'stop',
+    ])
+    try {
+      await execFileAsync(stopCmd, stopArgs)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  return clusterHandle({ port, socketDir: dir, dataDir, user, stop })
+}
+
+/** The handle of a running cluster (started here, or the tests' shared one). */
+export function clusterHandle(c: {
+  port: number
+  socketDir: string
+  dataDir: string
+  user: string
+  stop: () => Promise<void>
+}): PgCluster {
+  const { port, socketDir, dataDir, user } = c
   const cluster: PgCluster = {
     host: '127.0.0.1',
     port,
-    socketDir: dir,
+    socketDir,
     dataDir,
     user,
     connstr(database, extra) {
@@ -216,23 +245,7 @@ export async function startPgCluster(options: PgClusterOptions = {}): Promise<Pg
       const template = opts?.template ? ` template ${opts.template}` : ''
       await cluster.query('postgres', `create database "${name.replace(/"/g, '""')}"${template}`)
     },
-    async stop() {
-      if (stopped) return
-      stopped = true
-      const [stopCmd, stopArgs] = asClusterOwner(join(PG_BIN, 'pg_ctl'), [
-        '-D',
-        dataDir,
-        '-m',
-        'immediate',
-        '-w',
-        'stop',
-      ])
-      try {
-        await execFileAsync(stopCmd, stopArgs)
-      } finally {
-        rmSync(dir, { recursive: true, force: true })
-      }
-    },
+    stop: c.stop,
   }
   return cluster
 }

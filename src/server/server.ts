@@ -5,15 +5,15 @@
  * its counters over HTTP in Prometheus's format.
  */
 import { randomInt } from 'node:crypto'
-import { mkdirSync, rmSync } from 'node:fs'
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
-import { createServer, type Server, type Socket } from 'node:net'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
+import type { Server as HttpServer } from 'node:http'
+import type { Server, Socket } from 'node:net'
 import { createSecureContext, type SecureContext } from 'node:tls'
 import type { WireCredentials, WireOptions } from '../runtime/wire/index.js'
 import type { AuthMethod, Credential } from './auth/index.js'
 import { ClientConnection, type ConnectionHost } from './client-connection.js'
 import type { SessionDefaults } from './core.js'
+import { listenForClients, listenForMetrics } from './listeners.js'
 import { openBackendLink, openWire } from './proxy-backend.js'
 import type { DdlService, SessionRuntime } from './session.js'
 import { ServerStats, type StatsRow } from './stats.js'
@@ -211,34 +211,17 @@ export class PlProxyServer implements ConnectionHost {
   }
 
   async start(): Promise<void> {
-    const { host, port } = this.settings.listen
-    const tcp = createServer({ noDelay: true }, this.onConnection)
-    await listen(tcp, { host, port })
-    this.servers.push(tcp)
-    const address = tcp.address()
-    this.port = typeof address === 'object' && address ? address.port : port
-    if (this.settings.unixSocketDirectory !== undefined) {
-      mkdirSync(this.settings.unixSocketDirectory, { recursive: true })
-      const path = join(this.settings.unixSocketDirectory, `.s.PGSQL.${this.port}`)
-      rmSync(path, { force: true })
-      const unix = createServer(this.onConnection)
-      await listen(unix, { path })
-      this.servers.push(unix)
-      this.socketPath = path
-    }
+    const clients = await listenForClients(
+      this.settings.listen,
+      this.settings.unixSocketDirectory,
+      this.onConnection,
+    )
+    this.servers.push(...clients.servers)
+    this.port = clients.port
+    this.socketPath = clients.socketPath
     if (this.settings.metrics) {
-      const http = createHttpServer((req, res) => {
-        if (req.url === '/metrics' || req.url?.startsWith('/metrics?')) {
-          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
-          res.end(this.stats.prometheus())
-        } else {
-          res.writeHead(404, { 'content-type': 'text/plain' })
-          res.end('plproxy serve: only /metrics is here\n')
-        }
-      })
-      await listen(http, { host: this.settings.metrics.host, port: this.settings.metrics.port })
-      const a = http.address()
-      this.metricsPort = typeof a === 'object' && a ? a.port : this.settings.metrics.port
+      const { http, port } = await listenForMetrics(this.settings.metrics, () => this.stats.prometheus())
+      this.metricsPort = port
       this.http = http
     }
   }
@@ -266,19 +249,6 @@ export class PlProxyServer implements ConnectionHost {
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()))
     await this.core.end()
   }
-}
-
-function listen(
-  server: Server | HttpServer,
-  where: { host?: string; port?: number; path?: string },
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(where, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
 }
 
 /** `host:port`, `[v6]:port` or `:port` (all interfaces) → Listener. */

@@ -9,12 +9,12 @@
  * worker applies it before the client is answered).
  */
 import { type ChildProcess, fork } from 'node:child_process'
-import { mkdirSync, rmSync } from 'node:fs'
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
-import { createServer, type Server, type Socket } from 'node:net'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
+import type { Server as HttpServer } from 'node:http'
+import type { Server, Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { DdlRecord } from './ddl-store.js'
+import { listenForClients, listenForMetrics } from './listeners.js'
 import type { Listener } from './server.js'
 import { ServerStats, type StatsSnapshot } from './stats.js'
 
@@ -125,41 +125,20 @@ export class WorkerPool {
       for (const w of this.workers) w.child.kill()
       throw e
     }
-    const tcp = createServer({ pauseOnConnect: true, noDelay: true }, this.dispatch)
-    await listen(tcp, { host: this.settings.listen.host, port: this.settings.listen.port })
-    this.listeners.push(tcp)
-    const a = tcp.address()
-    this.port = typeof a === 'object' && a ? a.port : this.settings.listen.port
-    if (this.settings.unixSocketDirectory !== undefined) {
-      mkdirSync(this.settings.unixSocketDirectory, { recursive: true })
-      const path = join(this.settings.unixSocketDirectory, `.s.PGSQL.${this.port}`)
-      rmSync(path, { force: true })
-      const unix = createServer({ pauseOnConnect: true }, this.dispatch)
-      await listen(unix, { path })
-      this.listeners.push(unix)
-      this.socketPath = path
-    }
+    const clients = await listenForClients(
+      this.settings.listen,
+      this.settings.unixSocketDirectory,
+      this.dispatch,
+      { pauseOnConnect: true },
+    )
+    this.listeners.push(...clients.servers)
+    this.port = clients.port
+    this.socketPath = clients.socketPath
     if (this.settings.metrics) {
-      const http = createHttpServer((req, res) => {
-        if (req.url === '/metrics' || req.url?.startsWith('/metrics?')) {
-          void this.stats().then(
-            (s) => {
-              res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
-              res.end(s.prometheus())
-            },
-            (e) => {
-              res.writeHead(500, { 'content-type': 'text/plain' })
-              res.end(`${(e as Error).message}\n`)
-            },
-          )
-        } else {
-          res.writeHead(404, { 'content-type': 'text/plain' })
-          res.end('plproxy serve: only /metrics is here\n')
-        }
-      })
-      await listen(http, { host: this.settings.metrics.host, port: this.settings.metrics.port })
-      const m = http.address()
-      this.metricsPort = typeof m === 'object' && m ? m.port : this.settings.metrics.port
+      const { http, port } = await listenForMetrics(this.settings.metrics, async () =>
+        (await this.stats()).prometheus(),
+      )
+      this.metricsPort = port
       this.http = http
     }
   }
@@ -323,17 +302,4 @@ export class WorkerPool {
     )
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()))
   }
-}
-
-function listen(
-  server: Server | HttpServer,
-  where: { host?: string; port?: number; path?: string },
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(where, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
 }

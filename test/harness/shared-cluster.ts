@@ -4,11 +4,8 @@
  * with names of its own, so files do not interfere.
  */
 
-import { execFile } from 'node:child_process'
-import { join } from 'node:path'
-import pg from 'pg'
 import { inject } from 'vitest'
-import { PG_BIN, type PgCluster } from './pg-cluster.js'
+import { clusterHandle, type PgCluster } from './pg-cluster.js'
 import { skipUnless } from './prerequisites.js'
 
 export interface SharedClusterInfo {
@@ -52,49 +49,12 @@ export function sharedCluster(): PgCluster {
   if (info.missing || !info.port || !info.socketDir || !info.dataDir) {
     throw new Error(`no shared PostgreSQL cluster: ${info.missing ?? 'not started'}`)
   }
-  const port = info.port
-  const user = 'postgres'
-  const cluster: PgCluster = {
-    host: '127.0.0.1',
-    port,
+  return clusterHandle({
+    port: info.port,
     socketDir: info.socketDir,
     dataDir: info.dataDir,
-    user,
-    connstr: (database, extra) => `host=127.0.0.1 port=${port} dbname=${database}${extra ? ` ${extra}` : ''}`,
-    clientConfig: (database) => ({ host: '127.0.0.1', port, user, database }),
-    async query(database, sql, params) {
-      const client = new pg.Client(cluster.clientConfig(database))
-      await client.connect()
-      try {
-        const res = await client.query(sql, params as unknown[])
-        const last = Array.isArray(res) ? res[res.length - 1] : res
-        return (last?.rows ?? []) as never[]
-      } finally {
-        await client.end()
-      }
-    },
-    psql(database, script, args = []) {
-      return new Promise((resolve) => {
-        const child = execFile(
-          join(PG_BIN, 'psql'),
-          ['-X', '-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', database, ...args],
-          { env: { ...process.env, PGOPTIONS: '' }, maxBuffer: 64 * 1024 * 1024 },
-          (err, stdout, stderr) => {
-            const code =
-              err && typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 0
-            resolve({ stdout, stderr, code })
-          },
-        )
-        child.stdin?.end(script)
-      })
-    },
-    async createDatabase(name, opts) {
-      const template = opts?.template ? ` template ${opts.template}` : ''
-      await cluster.query('postgres', `create database "${name.replace(/"/g, '""')}"${template}`)
-    },
-    async stop() {
-      // the shared cluster is stopped by the global teardown
-    },
-  }
-  return cluster
+    user: 'postgres',
+    // the shared cluster is stopped by the global teardown
+    stop: async () => {},
+  })
 }

@@ -5,7 +5,7 @@
  * them, and real clients (psql, pgbench) run against it.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
@@ -18,36 +18,7 @@ export const PSQL = join(PG_BIN, 'psql')
 export const PGBENCH = join(PG_BIN, 'pgbench')
 
 /** The article's proxy functions (examples/digoal/proxy.sql) and a few of ours for errors and cancel. */
-export const PROXY_SQL = `create schema if not exists proxy;
-set search_path = proxy, public;
-
-create or replace function f_user_login
-(i_userid int,
-OUT o_userid int,
-OUT o_engname text,
-OUT o_cnname text,
-OUT o_occupation text,
-OUT o_birthday date,
-OUT o_signname text,
-OUT o_email text,
-OUT o_qq numeric
-)
-returns record as $$
-  cluster 'digoal';
-  run on i_userid;
-  target digoal.f_user_login;
-$$ language plproxy strict;
-
-create or replace function f_user_logout
-(i_userid int,
-OUT o_result int
-)
-returns int as $$
-  cluster 'digoal';
-  run on i_userid;
-  target digoal.f_user_logout;
-$$ language plproxy strict;
-
+export const PROXY_SQL = `${readFileSync(new URL('../../examples/digoal/proxy.sql', import.meta.url), 'utf8')}
 create or replace function f_fail(i_userid int) returns int as $$
   cluster 'digoal';
   run on i_userid;

@@ -15,7 +15,9 @@
  * Then a RUN ON ALL fan-out series over 4, 16 and 64 partitions (distinct
  * connect strings to the 4 databases) for both implementations.
  *
- *   npm run bench:seed [-- --clients 8 --seconds 15 --runs 3 --users 2000000]
+ *   (e) with --serve-workers N: the same through `plproxy serve --workers N`.
+ *
+ *   npm run bench:seed [-- --clients 8 --seconds 15 --runs 3 --users 2000000 --serve-workers 2]
  *
  * Installs nothing: says what is missing and stops.
  */
@@ -42,6 +44,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     users: { type: 'string', default: '2000000' },
     'fanout-seconds': { type: 'string', default: '8' },
+    /** also (e): pgbench through `plproxy serve --workers N` */
+    'serve-workers': { type: 'string', default: '0' },
   },
 })
 const clients = Number(values.clients)
@@ -49,6 +53,9 @@ const seconds = Number(values.seconds)
 const runs = Number(values.runs)
 const users = Number(values.users)
 const fanoutSeconds = Number(values['fanout-seconds'])
+const serveWorkers = Number(values['serve-workers'])
+/** the `plproxy serve` instances of targets (d) and (e), closed at the end */
+const closeServers: (() => Promise<void>)[] = []
 const PARTITIONS = 4
 const FANOUT = [4, 16, 64]
 
@@ -217,28 +224,39 @@ try {
     const { startServer } = (await import(serverModule.href)) as {
       startServer(o: unknown): Promise<{ port: number; close(): Promise<void> }>
     }
-    const server = await startServer({
-      listen: '127.0.0.1:0',
-      functions: [{ file: 'examples/digoal/proxy.sql', text: PROXY_SQL }],
-      clusters: [{ file: 'cluster.sql', text: clusterSql }],
-      user: cluster.user,
-      proxyDatabase: cluster.connstr('proxy'),
-    })
-    targets.push({
-      name: '(d) pgbench → plproxy serve',
-      short: 'serve',
-      run: async () => {
-        const r = await pgbench({
-          ...common,
-          port: server.port,
-          database: 'proxy',
-          script: LOGIN_SCRIPT,
-          defines: { maxid: users - 1 },
-        })
-        return sample(r.tps, r.latencies)
-      },
-    })
-    process.on('beforeExit', () => void server.close())
+    const serve = async (workers: number, name: string, short: string) => {
+      const server = await startServer({
+        listen: '127.0.0.1:0',
+        functions: [{ file: 'examples/digoal/proxy.sql', text: PROXY_SQL }],
+        clusters: [{ file: 'cluster.sql', text: clusterSql }],
+        user: cluster.user,
+        proxyDatabase: cluster.connstr('proxy', `user=${cluster.user}`),
+        ...(workers > 1 ? { workers } : {}),
+      })
+      targets.push({
+        name,
+        short,
+        run: async () => {
+          const r = await pgbench({
+            ...common,
+            port: server.port,
+            database: 'proxy',
+            script: LOGIN_SCRIPT,
+            defines: { maxid: users - 1 },
+          })
+          return sample(r.tps, r.latencies)
+        },
+      })
+      closeServers.push(() => server.close())
+    }
+    await serve(1, '(d) pgbench → plproxy serve', 'serve')
+    if (serveWorkers > 1) {
+      await serve(
+        serveWorkers,
+        `(e) pgbench → plproxy serve --workers ${serveWorkers}`,
+        `serve ×${serveWorkers}`,
+      )
+    }
   }
 
   // warm up every target
@@ -320,7 +338,7 @@ try {
     `Workload: ${fmt(users)} users on ${PARTITIONS} data-node databases of one cluster (userid ≡ k mod ${PARTITIONS} on digoal${'{k}'}),`,
     `\`SELECT f_user_login(:userid)\` with a random userid, ${clients} concurrent clients, ${seconds} s per run, ${runs} interleaved runs; medians.`,
     `pgbench: \`pgbench -n -M extended -c ${clients} -j 2 -T ${seconds} -f login.sql -D maxid=${users - 1}\` (login.sql: \`${LOGIN_SCRIPT.trim().replace('\n', ' ; ')}\`).`,
-    `Command: \`npm run bench:seed -- --clients ${clients} --seconds ${seconds} --runs ${runs} --users ${users}\`.`,
+    `Command: \`npm run bench:seed -- --clients ${clients} --seconds ${seconds} --runs ${runs} --users ${users}${serveWorkers > 1 ? ` --serve-workers ${serveWorkers}` : ''}\`.`,
     '',
     markdownTable(['target', 'TPS (median)', 'TPS per run', 'p50 ms', 'p99 ms', 'vs PL/Proxy'], rows),
     '',
@@ -383,5 +401,6 @@ try {
     }),
   )
 } finally {
+  for (const close of closeServers) await close().catch(() => {})
   await cluster.stop()
 }

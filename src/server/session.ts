@@ -224,8 +224,8 @@ export class Session {
   private readonly staleConnections = new Set<string>()
   /** dynamic RECORD functions this session called (PL/Proxy then says "Function used in wrong context") */
   private readonly dynamicCalled = new Set<string>()
-  /** prepared calls of simple queries, by their shape without constants */
-  private readonly simpleCalls = new Map<string, { call: CallStatement; generation: number }>()
+  /** prepared calls: of simple queries by their shape without constants, of Parse messages by text and types */
+  private readonly preparedCalls = new Map<string, CallStatement>()
   /** statement texts already read (Parse messages repeat) */
   private readonly parsed = new Map<string, ClientStatement[]>()
 
@@ -651,20 +651,25 @@ export class Session {
     return { kind: 'call', prepared, parameterOids, stmt, generation }
   }
 
+  /** A prepared call for the current search_path and user, made once per runtime generation. */
+  private cachedCall(key: string, make: () => CallStatement): CallStatement {
+    const full = `${this.searchPath.join(',')}\u0000${this.currentUser}\u0000${key}`
+    let call = this.preparedCalls.get(full)
+    if (!call || call.generation !== this.o.runtime.generation) {
+      call = make()
+      if (this.preparedCalls.size > 400) this.preparedCalls.clear()
+      this.preparedCalls.set(full, call)
+    }
+    return call
+  }
+
   private async runSimpleCall(stmt: FunctionCallStatement): Promise<void> {
     // calls that differ only in their constants share one prepared call (and its RowDescription)
     const p = parameterizeConstants(stmt)
     let call: CallStatement
     let args: (string | null)[]
     if (p) {
-      const key = `${this.searchPath.join(',')}\u0000${this.currentUser}\u0000${p.key}`
-      let cached = this.simpleCalls.get(key)
-      if (!cached || cached.generation !== this.o.runtime.generation) {
-        cached = { call: this.prepareCall(p.statement, p.types), generation: this.o.runtime.generation }
-        if (this.simpleCalls.size > 200) this.simpleCalls.clear()
-        this.simpleCalls.set(key, cached)
-      }
-      call = cached.call
+      call = this.cachedCall(`q\u0000${p.key}`, () => this.prepareCall(p.statement, p.types))
       try {
         args = call.prepared.arguments(p.values)
       } catch (e) {
@@ -993,7 +998,11 @@ export class Session {
     const route = this.route(stmt)
     if (route === 'forward') return this.forwardParse(m, stmt)
     if (route === 'call') {
-      this.statements.set(m.name, this.prepareCall(stmt as FunctionCallStatement, m.paramTypes))
+      // drivers send the same Parse for every execution of an unnamed statement
+      const call = this.cachedCall(`p\u0000${m.paramTypes.join(',')}\u0000${m.sql}`, () =>
+        this.prepareCall(stmt as FunctionCallStatement, m.paramTypes),
+      )
+      this.statements.set(m.name, call)
     } else {
       this.statements.set(m.name, { kind: 'local', stmt: stmt as OtherStatement })
     }

@@ -171,4 +171,32 @@ describe.skipIf(skip)('extended protocol', () => {
       'readyForQuery',
     ])
   })
+
+  it('a repeated Parse follows search_path and function changes (its prepared call is cached per both)', async () => {
+    const echo = (v: string) => [
+      serialize.parse({ text: 'select f_echo($1)', types: [] }),
+      serialize.bind({ values: [v] }),
+      serialize.execute({}),
+      serialize.sync(),
+    ]
+    c.send(...echo('a'))
+    // f_echo's remote SELECT says whether it ran on a data node: t
+    expect(summary(await c.until('readyForQuery'))).toContain('dataRow ["t"]')
+    c.send(serialize.query('set search_path = public'))
+    await c.until('readyForQuery')
+    c.send(...echo('b'))
+    expect(summary(await c.until('readyForQuery'))).toContain(
+      'error 42883 function f_echo(unknown) does not exist',
+    )
+    c.send(serialize.query('set search_path = proxy, public'))
+    await c.until('readyForQuery')
+    c.send(
+      serialize.query(
+        "create or replace function f_echo(t text) returns text as $$ cluster 'digoal'; run on hashtext(t); select t || '!'; $$ language plproxy",
+      ),
+    )
+    expect(summary(await c.until('readyForQuery'))).toContain('commandComplete CREATE FUNCTION')
+    c.send(...echo('c'))
+    expect(summary(await c.until('readyForQuery'))).toContain('dataRow ["c!"]')
+  })
 })

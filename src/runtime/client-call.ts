@@ -71,6 +71,8 @@ export interface PreparedClientCall {
   readonly parameterTypes: readonly PlanType[]
   /** what the client receives (RowDescription) */
   readonly columns: readonly OutputColumn[]
+  /** the function's row: the columns of the rows the partitions return */
+  readonly rowColumns: readonly OutputColumn[]
   /** the column definition list of a dynamic RECORD call */
   readonly callColumns?: readonly CallSiteColumn[]
   readonly output: OutputShape
@@ -496,6 +498,7 @@ export function prepareClientCall(
     plan,
     parameterTypes: parameterList,
     columns,
+    rowColumns: resultColumns.map((c) => ({ name: c.name, type: c.type })),
     ...(callColumns ? { callColumns } : {}),
     ...(order ? { order } : {}),
     ...(limitOf || offsetOf

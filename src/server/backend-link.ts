@@ -21,6 +21,7 @@ export const B = {
   NoData: 0x6e,
   ParameterDescription: 0x74,
   ParameterStatus: 0x53,
+  DataRow: 0x44,
   PortalSuspended: 0x73,
   ReadyForQuery: 0x5a,
   RowDescription: 0x54,

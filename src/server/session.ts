@@ -22,6 +22,7 @@ import type { ProxyNotice } from '../runtime/errors.js'
 import { binaryToText, textToBinary } from '../runtime/values/index.js'
 import { B, type BackendLink } from './backend-link.js'
 import { dataRowValues } from './data-rows.js'
+import { type OutputStyle, type Restyle, restyleFor } from './output-style.js'
 import {
   BackendWriter,
   type Bind,
@@ -154,6 +155,8 @@ interface CallPortal {
   /** how many have been sent (PortalSuspended resumes here) */
   sent: number
   done: boolean
+  /** how its row columns are re-printed in the session's output style (set when it ran) */
+  restyle?: (Restyle | undefined)[]
 }
 interface LocalPortal {
   readonly kind: 'local'
@@ -209,6 +212,8 @@ export class Session {
   private skipping = false
   /** this batch (since the last Sync) sent something to the proxy database */
   private forwardedInBatch = false
+  /** extended-protocol messages went to the proxy database since the last Sync */
+  private extendedOpen = false
   /** transaction status when there is no proxy database connection to tell it */
   private localStatus: TransactionStatus = 'I'
   private backendLink: BackendLink | undefined
@@ -226,6 +231,14 @@ export class Session {
   private readonly dynamicCalled = new Set<string>()
   /** prepared calls: of simple queries by their shape without constants, of Parse messages by text and types */
   private readonly preparedCalls = new Map<string, CallStatement>()
+  /** bytea_output on the proxy database (not reported by ParameterStatus): read again after what may change it */
+  private proxyByteaOutput = 'hex'
+  private byteaOutputStale = false
+  /** per prepared call: how its row columns are re-printed for the current output style */
+  private readonly restyles = new WeakMap<
+    PreparedClientCall,
+    { key: string; restyle?: (Restyle | undefined)[] }
+  >()
   /** statement texts already read (Parse messages repeat) */
   private readonly parsed = new Map<string, ClientStatement[]>()
 
@@ -441,6 +454,7 @@ export class Session {
     this.o.stats.forwardedStatements++
     let failed = false
     const simple = messages[messages.length - 1]?.[0] === 0x51
+    if (!simple) this.extendedOpen = true
     await link.exchange(
       messages,
       (type) => until(type) || (!simple && type === B.ErrorResponse),
@@ -581,6 +595,12 @@ export class Session {
   private afterForwarded(stmts: readonly ClientStatement[]): void {
     for (const s of stmts) {
       if (s.kind !== 'Other') continue
+      if (
+        ['VariableSetStmt', 'DiscardStmt', 'TransactionStmt'].includes(s.node) ||
+        s.calledFunctions.some((f) => f === 'set_config' || f === 'pg_catalog.set_config')
+      ) {
+        this.byteaOutputStale = true
+      }
       // PL/Proxy looks at cluster definitions on every call: anything that may have changed them is seen at once
       if (!READ_ONLY_NODES.has(s.node)) this.o.runtime.invalidateClusters()
       if (s.node === 'VariableSetStmt') this.trackSetting(s.tree.VariableSetStmt)
@@ -754,6 +774,8 @@ export class Session {
       if (prepared.plan.result.kind === 'DynamicRecordResult') this.dynamicCalled.add(name)
       if (prepared.order || prepared.window) rows = windowRows(prepared, rows, portal.params, dataRowValues)
       portal.rows = rows
+      if (this.byteaOutputStale) await this.readByteaOutput()
+      portal.restyle = this.restyleOf(prepared, this.outputStyle())
     }
     const from = portal.sent
     const end = maxRows > 0 ? Math.min(rows.length, from + maxRows) : rows.length
@@ -771,6 +793,56 @@ export class Session {
     this.out.noticeResponse(errorFields(n))
   }
 
+  /** The session's DateStyle, TimeZone and bytea_output: the proxy database's, else our own settings'. */
+  private outputStyle(): OutputStyle {
+    const link = this.backendLink
+    if (!link) {
+      const s = this.o.settings
+      return {
+        dateStyle: s.get('DateStyle') ?? 'ISO, MDY',
+        timeZone: s.get('TimeZone') ?? 'UTC',
+        byteaOutput: s.get('bytea_output') ?? 'hex',
+      }
+    }
+    return {
+      dateStyle: link.parameters.get('DateStyle') ?? 'ISO, MDY',
+      timeZone: link.parameters.get('TimeZone') ?? 'UTC',
+      byteaOutput: this.proxyByteaOutput,
+    }
+  }
+
+  /** bytea_output of the proxy database session, after a statement that may have changed it. */
+  private async readByteaOutput(): Promise<void> {
+    const link = this.backendLink
+    // not inside an extended-protocol batch of the client's (the proxy database may be skipping to its Sync)
+    if (this.extendedOpen) return
+    this.byteaOutputStale = false
+    if (!link || link.closed || link.transactionStatus === 'E') return
+    let value: string | undefined
+    await link.exchange(
+      [queryMessage("select current_setting('bytea_output')")],
+      (t) => t === B.ReadyForQuery,
+      (type, message) => {
+        if (type === B.DataRow) value = dataRowValues(message)[0]?.toString('utf8')
+      },
+    )
+    if (value) this.proxyByteaOutput = value
+  }
+
+  /** How each of the function's row columns is re-printed for the client (undefined: all as they come). */
+  private restyleOf(prepared: PreparedClientCall, style: OutputStyle): (Restyle | undefined)[] | undefined {
+    const key = `${style.dateStyle}\u0000${style.timeZone}\u0000${style.byteaOutput}`
+    let cached = this.restyles.get(prepared)
+    if (!cached || cached.key !== key) {
+      const restyle = prepared.rowColumns.map((c) =>
+        restyleFor(this.o.runtime.describeType(c.type).oid, style),
+      )
+      cached = restyle.some((r) => r !== undefined) ? { key, restyle } : { key }
+      this.restyles.set(prepared, cached)
+    }
+    return cached.restyle
+  }
+
   /** The client's DataRows from the function's rows [from, end): as they are, projected, as one record, or in binary. */
   private emitRows(portal: CallPortal, rows: readonly Buffer[], from: number, end: number): void {
     const prepared = portal.statement.prepared
@@ -778,7 +850,8 @@ export class Session {
     const formats = portal.formats
     const binary = formats.length > 0 && formats.some((f) => f === 1)
     const out = this.out
-    if (output.kind === 'columns' && !output.map && !binary) {
+    const restyle = portal.restyle
+    if (output.kind === 'columns' && !output.map && !binary && !restyle) {
       for (let i = from; i < end; i++) {
         out.raw(rows[i]!)
         if (out.length >= FLUSH_AT) this.flush()
@@ -790,7 +863,13 @@ export class Session {
     // a STRICT function's result for a NULL argument is NULL itself, not a record of NULLs
     const nullRecord = output.kind === 'record' && prepared.plan.function.strict && portal.args.includes(null)
     for (let r = from; r < end; r++) {
-      const values = dataRowValues(rows[r]!)
+      let values = dataRowValues(rows[r]!)
+      if (restyle) {
+        values = values.map((v, j) => {
+          const f = restyle[j]
+          return v === null || !f ? v : Buffer.from(f(v.toString('utf8')))
+        })
+      }
       let shaped: (Buffer | string | null)[]
       if (output.kind === 'record') {
         one[0] = nullRecord ? null : recordText(values)
@@ -1173,6 +1252,7 @@ export class Session {
     this.skipping = false
     // unnamed portals end with the transaction's command
     this.portals.delete('')
+    this.extendedOpen = false
     if (this.forwardedInBatch && this.backendLink) {
       this.forwardedInBatch = false
       const sync = Buffer.from([0x53, 0, 0, 0, 4])

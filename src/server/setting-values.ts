@@ -157,6 +157,7 @@ function booleanSetting(): Normalizer {
 const NORMALIZERS: ReadonlyMap<string, Normalizer> = new Map([
   ['datestyle', dateStyle],
   ['timezone', timeZone],
+  ['bytea_output', enumSetting(['escape', 'hex'])],
   ['intervalstyle', enumSetting(['postgres', 'postgres_verbose', 'sql_standard', 'iso_8601'])],
   ['standard_conforming_strings', booleanSetting()],
   ['default_transaction_read_only', booleanSetting()],

@@ -52,6 +52,34 @@ describe.skipIf(skip)('plproxy serve: psql, differential against the real PL/Pro
     return { real: comparable(real), ours: comparable(ours) }
   }
 
+  // PL/Proxy re-prints results with the proxy session's own output functions
+  it.each([
+    [
+      'SET datestyle (reported by ParameterStatus)',
+      "set datestyle = 'German';\nselect * from f_user_login(47);\nselect f_user_login(47);",
+    ],
+    [
+      'SET datestyle, then a column subset and ORDER BY',
+      "set datestyle = 'Postgres, DMY';\nselect o_birthday, o_userid from f_user_login(48);\nselect * from f_users(1, 9) order by 1 desc;",
+    ],
+  ])('%s: results in the session’s DateStyle, as PL/Proxy prints them', async (_what, script) => {
+    const { real, ours } = await both(script)
+    expect(real.stderr).toBe('')
+    expect(real.stdout).not.toContain('-01-') // not ISO
+    expect(ours).toEqual(real)
+  })
+
+  it('PGDATESTYLE at startup: the same', async () => {
+    const input = 'select * from f_user_login(49);\nselect f_user_login(49);\n'
+    const o = { input, env: { PGDATESTYLE: 'SQL, DMY' } }
+    const [real, ours] = await Promise.all([
+      psql(env.cluster.port, env.proxyDb, ['--csv'], o),
+      psql(server.port, env.proxyDb, ['--csv'], o),
+    ])
+    expect(real.stdout).toMatch(/\d\d\/\d\d\/\d{4}/)
+    expect(comparable(ours)).toEqual(comparable(real))
+  })
+
   const calls: [string, string][] = [
     ['f_user_login, SELECT * FROM', 'select * from f_user_login(42);'],
     ['f_user_login, SELECT f()', 'select f_user_login(43);'],

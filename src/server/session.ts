@@ -850,8 +850,17 @@ export class Session {
     const formats = portal.formats
     const binary = formats.length > 0 && formats.some((f) => f === 1)
     const out = this.out
+    // re-printing in the session's output style is for text results (binary ones have no style)
     const restyle = portal.restyle
-    if (output.kind === 'columns' && !output.map && !binary && !restyle) {
+    const recordRestyle = output.kind === 'record' && formatOf(formats, 0) !== 1 ? restyle : undefined
+    const columnRestyle =
+      output.kind === 'columns' && restyle
+        ? prepared.columns.map((_, i) =>
+            formatOf(formats, i) === 1 ? undefined : restyle[output.map ? output.map[i]! : i],
+          )
+        : undefined
+    const restyled = columnRestyle?.some((f) => f !== undefined) ? columnRestyle : undefined
+    if (output.kind === 'columns' && !output.map && !binary && !restyled) {
       for (let i = from; i < end; i++) {
         out.raw(rows[i]!)
         if (out.length >= FLUSH_AT) this.flush()
@@ -863,20 +872,17 @@ export class Session {
     // a STRICT function's result for a NULL argument is NULL itself, not a record of NULLs
     const nullRecord = output.kind === 'record' && prepared.plan.function.strict && portal.args.includes(null)
     for (let r = from; r < end; r++) {
-      let values = dataRowValues(rows[r]!)
-      if (restyle) {
-        values = values.map((v, j) => {
-          const f = restyle[j]
-          return v === null || !f ? v : Buffer.from(f(v.toString('utf8')))
-        })
-      }
+      const values = dataRowValues(rows[r]!)
       let shaped: (Buffer | string | null)[]
       if (output.kind === 'record') {
-        one[0] = nullRecord ? null : recordText(values)
+        one[0] = nullRecord
+          ? null
+          : recordText(recordRestyle ? restyledValues(values, recordRestyle) : values)
         shaped = one
       } else if (output.map) {
         shaped = output.map.map((j) => values[j] ?? null)
       } else shaped = values
+      if (restyled) shaped = restyledValues(shaped, restyled)
       if (binary) {
         shaped = shaped.map((v, i) => {
           if (v === null || formatOf(formats, i) !== 1) return v
@@ -1339,6 +1345,17 @@ function abortedTransaction(): SessionError {
     'current transaction is aborted, commands ignored until end of transaction block',
     '25P02',
   )
+}
+
+/** Values re-printed where a column has a restyle (text values; NULLs stay NULL). */
+function restyledValues<V extends Buffer | string>(
+  values: readonly (V | null)[],
+  restyle: readonly (Restyle | undefined)[],
+): (V | Buffer | null)[] {
+  return values.map((v, j) => {
+    const f = restyle[j]
+    return v === null || !f ? v : Buffer.from(f(typeof v === 'string' ? v : v.toString('utf8')))
+  })
 }
 
 function queryMessage(sql: string): Buffer {

@@ -199,4 +199,30 @@ describe.skipIf(skip)('extended protocol', () => {
     c.send(...echo('c'))
     expect(summary(await c.until('readyForQuery'))).toContain('dataRow ["c!"]')
   })
+
+  it('re-prints text results in the session’s DateStyle (not binary ones)', async () => {
+    c.send(serialize.query("set datestyle = 'German'"))
+    await c.until('readyForQuery')
+    c.send(
+      serialize.parse({ text: 'select o_userid, o_birthday from f_user_login($1)', types: [23] }),
+      serialize.bind({ values: ['5'] }),
+      serialize.execute({}),
+      serialize.bind({ values: ['5'], binary: true }),
+      serialize.execute({}),
+      serialize.sync(),
+    )
+    const ours = summary(await c.until('readyForQuery'))
+    expect(ours.slice(0, 4)).toEqual([
+      'parseComplete',
+      'bindComplete',
+      'dataRow ["5","06.01.1970"]',
+      'commandComplete SELECT 1',
+    ])
+    // binary results have no style: a date in binary is not re-printed (plproxy-ts does not send dates in binary)
+    expect(ours[5]).toBe(
+      'error 0A000 binary format results of type date are not supported by plproxy-ts; use the text format',
+    )
+    c.send(serialize.query("set datestyle = 'ISO, MDY'"))
+    await c.until('readyForQuery')
+  })
 })

@@ -9,7 +9,7 @@ import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../../src/server/index.js'
 import { sharedCluster, skipWithoutPlproxy } from '../harness/shared-cluster.js'
-import { createDigoal, type DigoalEnv, serveDigoal } from './serve-env.js'
+import { connectClient, createDigoal, type DigoalEnv, serveDigoal } from './serve-env.js'
 
 const skip = skipWithoutPlproxy('plproxy serve: drivers')
 
@@ -272,13 +272,7 @@ describe.skipIf(skip)('plproxy serve: drivers', () => {
     })
 
     it('calls and forwarded statements interleaved on one connection, in a transaction', async () => {
-      const c = new pg.Client({
-        host: '127.0.0.1',
-        port: server.port,
-        user: 'postgres',
-        database: env.proxyDb,
-      })
-      await c.connect()
+      const c = await connectClient(server, env)
       try {
         // one after another on the same connection: each answer must belong to its query
         await c.query('begin')
@@ -349,13 +343,7 @@ describe.skipIf(skip)('plproxy serve: drivers', () => {
     })
 
     it('LISTEN/NOTIFY through the proxy database reach the listening client', async () => {
-      const listener = new pg.Client({
-        host: '127.0.0.1',
-        port: server.port,
-        user: 'postgres',
-        database: env.proxyDb,
-      })
-      await listener.connect()
+      const listener = await connectClient(server, env)
       try {
         await listener.query('listen plproxy_test_channel')
         const got = new Promise<pg.Notification>((resolve) => listener.on('notification', resolve))
@@ -373,13 +361,7 @@ describe.skipIf(skip)('plproxy serve: drivers', () => {
     })
 
     it('CREATE FUNCTION … LANGUAGE plproxy from a client: callable by every client; DROP FUNCTION removes it', async () => {
-      const c = new pg.Client({
-        host: '127.0.0.1',
-        port: server.port,
-        user: 'postgres',
-        database: env.proxyDb,
-      })
-      await c.connect()
+      const c = await connectClient(server, env)
       try {
         const created = await c.query(`create function proxy.f_login_email(i_userid int) returns text as $$
   cluster 'digoal';

@@ -11,6 +11,7 @@ import type { RunningServer } from '../../src/server/index.js'
 import { sharedCluster, skipWithoutPostgres } from '../harness/shared-cluster.js'
 import { activeQueries, closedPort, waitFor } from '../runtime/integration/helpers.js'
 import {
+  connectClient,
   createDigoal,
   type DigoalEnv,
   PROXY_SQL,
@@ -158,13 +159,7 @@ describe.skipIf(skip)('plproxy serve: operations', () => {
 
     it('Prometheus text format, per-function and per-partition counters that move', async () => {
       const before = await scrape()
-      const c = new pg.Client({
-        host: '127.0.0.1',
-        port: server.port,
-        user: 'postgres',
-        database: env.proxyDb,
-      })
-      await c.connect()
+      const c = await connectClient(server, env)
       try {
         // userids 1, 5, 9 → partition 1; 2 → partition 2
         for (const id of [1, 5, 9]) await c.query('select * from f_user_login($1)', [id])
@@ -240,13 +235,7 @@ describe.skipIf(skip)('plproxy serve: operations', () => {
     /** A server with one idle client (after a call); closes it and reports what happened, in at most 6 s. */
     async function closeWithIdleClient(graceful: boolean): Promise<{ outcome: string; gone: unknown }> {
       const server = await serveDigoal(env)
-      const idle = new pg.Client({
-        host: '127.0.0.1',
-        port: server.port,
-        user: 'postgres',
-        database: env.proxyDb,
-      })
-      await idle.connect()
+      const idle = await connectClient(server, env)
       const gone = new Promise<unknown>((resolve) => {
         idle.on('error', resolve)
         idle.on('end', () => resolve('end without an error'))

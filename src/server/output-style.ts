@@ -18,6 +18,8 @@
  * DateStyle, BC dates, infinity) is passed on as it is.
  */
 
+import { utcMs } from '../runtime/values/calendar.js'
+
 export interface OutputStyle {
   /** DateStyle as SHOW prints it: `ISO, MDY`, `Postgres, DMY`, … */
   readonly dateStyle: string
@@ -48,14 +50,6 @@ interface Fields {
   /** `HH:MM:SS[.frac]` */
   time?: string
   bc?: boolean
-}
-
-/** Milliseconds since the epoch of a proleptic Gregorian date and time (years 0–99 and BC included). */
-function utcMs(year: number, month: number, day: number, h = 0, mi = 0, s = 0): number {
-  const d = new Date(0)
-  d.setUTCFullYear(year, month - 1, day)
-  d.setUTCHours(h, mi, s, 0)
-  return d.getTime()
 }
 
 type DateFormat = 'ISO' | 'SQL' | 'German' | 'Postgres'

@@ -329,10 +329,8 @@ describe.skipIf(skip)('plproxy serve: drivers', () => {
       })
     })
 
-    // Known gap, not a wire bug: textToBinary (src/runtime/values/binary.ts) refuses date, timestamp and bytea
-    // results (0A000). Clients that ask for binary dates (node-postgres binary: true; pgjdbc's binary transfer
-    // once a statement is prepared server-side) cannot call f_user_login. Remove .fails when it is supported.
-    it.fails('binary results of a date column (f_user_login’s o_birthday)', async () => {
+    // node-postgres binary: true (and pgjdbc's binary transfer once a statement is prepared server-side)
+    it('binary results of a date column (f_user_login’s o_birthday)', async () => {
       await binaryClients(async (b1, b2) => {
         const [r, o] = await Promise.all([
           b1.query('select * from f_user_login($1)', [80]),

@@ -5,6 +5,7 @@
  * the partitions is text. Types without a conversion here are refused with
  * a clear error rather than guessed.
  */
+import { isoDateDays, isoTimestampMicros, PG_EPOCH_DAYS, PG_EPOCH_MS } from './calendar.js'
 import { float4out, float8out } from './float.js'
 import { boolin, int2in, int4in, int8in, numericin } from './input.js'
 import { PgValueError } from './value-error.js'
@@ -35,15 +36,37 @@ const OID = {
 
 const TEXT_LIKE = new Set<number>([OID.text, OID.varchar, OID.bpchar, OID.name, OID.json, OID.unknown])
 
-/** Days from 1970-01-01 to PostgreSQL's epoch 2000-01-01. */
-const PG_EPOCH_DAYS = 10957
-const PG_EPOCH_MS = PG_EPOCH_DAYS * 86_400_000
-
 function unsupported(direction: 'from' | 'to', typeName: string): PgValueError {
   return new PgValueError(
     `binary format ${direction === 'from' ? 'parameters' : 'results'} of type ${typeName} are not supported by plproxy-ts; use the text format`,
     '0A000',
   )
+}
+
+/** A partition's value in another DateStyle than ISO (its default): not read here. */
+function notIso(typeName: string, text: string): PgValueError {
+  return new PgValueError(
+    `binary format results of type ${typeName} need the partitions' ISO DateStyle; got "${text}": use the text format`,
+    '0A000',
+  )
+}
+
+/** byteain of the escape format: `\\` and `\ooo` escapes, other characters as their bytes. */
+function byteaEscapeIn(text: string): Buffer {
+  const out: number[] = []
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c !== 0x5c) {
+      for (const b of Buffer.from(text[i]!, 'utf8')) out.push(b)
+    } else if (text[i + 1] === '\\') {
+      out.push(0x5c)
+      i++
+    } else if (/^[0-3][0-7]{2}$/.test(text.slice(i + 1, i + 4))) {
+      out.push(Number.parseInt(text.slice(i + 1, i + 4), 8))
+      i += 3
+    } else throw new PgValueError('invalid input syntax for type bytea', '22P02')
+  }
+  return Buffer.from(out)
 }
 
 function insufficient(): PgValueError {
@@ -246,8 +269,22 @@ export function textToBinary(typeOid: number, text: string, typeName = String(ty
     case OID.char:
       return Buffer.from(text, 'latin1')
     case OID.bytea:
-      if (text.startsWith('\\x')) return Buffer.from(text.slice(2), 'hex')
-      throw unsupported('to', typeName)
+      return text.startsWith('\\x') ? Buffer.from(text.slice(2), 'hex') : byteaEscapeIn(text)
+    case OID.date: {
+      const days = isoDateDays(text)
+      if (days === undefined) throw notIso(typeName, text)
+      out = Buffer.allocUnsafe(4)
+      out.writeInt32BE(days, 0)
+      return out
+    }
+    case OID.timestamp:
+    case OID.timestamptz: {
+      const micros = isoTimestampMicros(text)
+      if (micros === undefined) throw notIso(typeName, text)
+      out = Buffer.allocUnsafe(8)
+      out.writeBigInt64BE(micros, 0)
+      return out
+    }
     case OID.uuid:
       return Buffer.from(text.replace(/[-{}]/g, ''), 'hex')
     case OID.jsonb:

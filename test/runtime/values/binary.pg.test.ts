@@ -34,7 +34,14 @@ const CASES: Record<string, string[]> = {
   json: ['{"a": [1, 2]}'],
   jsonb: ['{"a": [1, 2]}'],
   date: ['2000-01-01', '1999-12-31', '2026-11-24', '0044-03-15 BC', 'infinity', '-infinity'],
-  timestamp: ['2000-01-01 00:00:00', '2026-11-24 16:20:01.123456', '1969-07-20 20:17:40.5', 'infinity'],
+  timestamp: [
+    '2000-01-01 00:00:00',
+    '2026-11-24 16:20:01.123456',
+    '1969-07-20 20:17:40.5',
+    'infinity',
+    '0007-08-09 10:11:12',
+    '0100-02-28 01:02:03.000001 BC',
+  ],
   timestamptz: ['2000-01-01 00:00:00+00', '2026-11-24 16:20:01.000001+00', '1900-01-01 00:00:00+00'],
 }
 
@@ -64,10 +71,29 @@ describe.skipIf(skip)('binary formats equal PostgreSQL’s send/receive', () => 
         const { t, b, oid } = res.rows[0] as { t: string; b: Buffer; oid: number }
         const bin = b
         expect(binaryToText(oid, bin), `${type} ${value}`).toBe(t)
-        if (!['date', 'timestamp', 'timestamptz'].includes(type)) {
-          expect(textToBinary(oid, t).toString('hex'), `${type} ${value}`).toBe(bin.toString('hex'))
-        }
+        expect(textToBinary(oid, t).toString('hex'), `${type} ${value}`).toBe(bin.toString('hex'))
       }
     })
   }
+
+  it('results as partitions print them in other zones and formats: timestamptz offsets, escaped bytea', async () => {
+    const partition = new pg.Client(sharedCluster().clientConfig('postgres'))
+    await partition.connect()
+    try {
+      await partition.query("set timezone = 'Asia/Kolkata'; set bytea_output = 'escape'")
+      for (const [type, send, oid, value] of [
+        ['timestamptz', 'timestamptz_send', 1184, '2026-11-24 16:20:01.25+00'],
+        ['timestamptz', 'timestamptz_send', 1184, '1900-01-01 00:00:00+00'],
+        ['bytea', 'byteasend', 17, '\\x610001025c5cff'],
+      ] as const) {
+        const printed = (await partition.query({ text: `select $1::${type}::text as t`, values: [value] }))
+          .rows[0].t
+        const sent = (await client.query({ text: `select ${send}($1::${type}) as b`, values: [value] }))
+          .rows[0].b
+        expect(textToBinary(oid, printed).toString('hex'), `${type} ${printed}`).toBe(sent.toString('hex'))
+      }
+    } finally {
+      await partition.end()
+    }
+  })
 })

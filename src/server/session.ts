@@ -197,6 +197,8 @@ interface ProtocolErrorMarker {
   readonly code: string
   /** the faulty message was of the extended protocol: skip to Sync (else: ReadyForQuery now) */
   readonly extended: boolean
+  /** its type byte (`S` for Sync, `d`/`c`/`f` for COPY messages, …) */
+  readonly messageType: string | undefined
 }
 
 /** Messages after whose errors PostgreSQL skips to the next Sync (postgres.c, doing_extended_query_message). */
@@ -214,6 +216,8 @@ export class Session {
   private forwardedInBatch = false
   /** extended-protocol messages went to the proxy database since the last Sync */
   private extendedOpen = false
+  /** an error in this batch fails the proxy database's transaction once the batch is synced */
+  private abortAfterSync = false
   /** transaction status when there is no proxy database connection to tell it */
   private localStatus: TransactionStatus = 'I'
   private backendLink: BackendLink | undefined
@@ -306,7 +310,7 @@ export class Session {
   /** A malformed message the decoder consumed: in its turn, an ERROR, then skip to Sync, as PostgreSQL does. */
   protocolError(e: { message: string; code: string; messageType?: string | undefined }): void {
     const extended = e.messageType === undefined || EXTENDED_MESSAGES.has(e.messageType)
-    this.queue.push({ type: 'ProtocolError', message: e.message, code: e.code, extended })
+    this.queue.push({ type: 'ProtocolError', message: e.message, code: e.code, extended, messageType: e.messageType })
     if (!this.busy) void this.pump()
   }
 
@@ -315,7 +319,8 @@ export class Session {
       case 'ProtocolError':
         return this.protocolFault(m)
       case 'Query':
-        return this.simpleQuery(m)
+        // skipping to Sync after an extended-protocol error, PostgreSQL ignores even a Query
+        return this.skipping ? undefined : this.simpleQuery(m)
       case 'Parse':
         return this.skipping ? undefined : this.guard(this.parse(m))
       case 'Bind':
@@ -382,7 +387,16 @@ export class Session {
 
   /** A malformed message, as PostgreSQL answers it: an error, then skip to Sync or ReadyForQuery. */
   private async protocolFault(m: ProtocolErrorMarker): Promise<void> {
-    await this.fail(new SessionError(m.message, m.code))
+    const error = new SessionError(m.message, m.code)
+    // a Sync ends the skip before its fault is seen: the error, then the Sync's ReadyForQuery
+    if (m.messageType === 'S') {
+      await this.fail(error)
+      await this.sync()
+      return
+    }
+    // COPY messages outside COPY are ignored unread; PostgreSQL reads nothing while it skips to Sync
+    if (m.messageType === 'd' || m.messageType === 'c' || m.messageType === 'f' || this.skipping) return
+    await this.fail(error)
     if (m.extended) {
       this.skipping = true
       this.flush()
@@ -393,6 +407,11 @@ export class Session {
   private async fail(e: unknown): Promise<void> {
     this.out.errorResponse(errorFields(e))
     if (this.status() === 'T') {
+      // the proxy database is inside an extended batch of the client's (and may be skipping to its Sync): after the Sync
+      if (this.extendedOpen) {
+        this.abortAfterSync = true
+        return
+      }
       try {
         await this.abortTransaction()
       } catch (err) {
@@ -453,7 +472,9 @@ export class Session {
     this.forwardedInBatch = true
     this.o.stats.forwardedStatements++
     let failed = false
-    const simple = messages[messages.length - 1]?.[0] === 0x51
+    // a Query or a FunctionCall ends with its own ReadyForQuery; other messages wait for a Sync
+    const last = messages[messages.length - 1]?.[0]
+    const simple = last === 0x51 || last === 0x46
     if (!simple) this.extendedOpen = true
     await link.exchange(
       messages,
@@ -1262,15 +1283,32 @@ export class Session {
     if (this.forwardedInBatch && this.backendLink) {
       this.forwardedInBatch = false
       const sync = Buffer.from([0x53, 0, 0, 0, 4])
-      await this.backendLink.exchange(
+      const link = this.backendLink
+      const abort = this.abortAfterSync
+      this.abortAfterSync = false
+      await link.exchange(
         [sync],
         (t) => t === B.ReadyForQuery,
-        (_t, message) => this.out.raw(message),
+        (t, message) => {
+          if (!(abort && t === B.ReadyForQuery)) this.out.raw(message)
+        },
       )
-      this.flush()
+      if (!abort) {
+        this.flush()
+        return
+      }
+      if (link.transactionStatus === 'T') {
+        try {
+          await this.abortTransaction()
+        } catch (err) {
+          this.o.log(`could not fail the proxy database's transaction: ${(err as Error).message}`)
+        }
+      }
+      this.readyForQuery()
       return
     }
     this.forwardedInBatch = false
+    this.abortAfterSync = false
     this.readyForQuery()
   }
 

@@ -360,6 +360,49 @@ describe.skipIf(skip)('plproxy serve: robustness', () => {
           {},
         ],
         [
+          'BEGIN, then a Parse the proxy database rejects, a malformed Bind and Sync in one packet, then a Query',
+          (db) => [
+            startup(db),
+            query('begin'),
+            Buffer.concat([parse('', 'select nosuch from pg_class'), badBind, SYNC]),
+            query('select 1'),
+          ],
+          { stepMs: 100 },
+        ],
+        [
+          'a Parse the proxy database rejects, then a Query without its terminator and Sync',
+          (db) => [
+            startup(db),
+            Buffer.concat([
+              parse('', 'select nosuch from pg_class'),
+              frame('Q', Buffer.from('select 1')),
+              SYNC,
+            ]),
+            query('select 2'),
+          ],
+          { stepMs: 100 },
+        ],
+        [
+          'a malformed CopyFail outside COPY, then a Query',
+          (db) => [startup(db), Buffer.concat([frame('f', Buffer.from('no terminator')), query('select 3')])],
+          {},
+        ],
+        [
+          'a Parse the proxy database rejects, a Sync with a body, then a good extended query',
+          (db) => [
+            startup(db),
+            Buffer.concat([
+              parse('', 'select nosuch from pg_class'),
+              frame('S', Buffer.from([0])),
+              parse('', 'select $1::int as x'),
+              bind('', '', ['7']),
+              execute(''),
+              SYNC,
+            ]),
+          ],
+          {},
+        ],
+        [
           'messages pipelined right behind the startup packet (trust)',
           (db) => [
             Buffer.concat([

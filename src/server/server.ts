@@ -185,9 +185,18 @@ export class PlProxyServer implements ConnectionHost {
       socket.destroy()
       return
     }
+    this.track(socket)
     const connection = new ClientConnection(socket, this, admitted)
     socket.once('close', () => this.workers?.connectionClosed())
     void connection
+  }
+
+  /** Every accepted socket until it closes (close() ends those not yet past their startup packet too). */
+  private readonly sockets = new Set<Socket>()
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket)
+    socket.once('close', () => this.sockets.delete(socket))
   }
 
   find(processId: number, secretKey: Buffer): ClientConnection | undefined {
@@ -207,6 +216,7 @@ export class PlProxyServer implements ConnectionHost {
       socket.destroy()
       return
     }
+    this.track(socket)
     new ClientConnection(socket, this)
   }
 
@@ -244,6 +254,14 @@ export class PlProxyServer implements ConnectionHost {
       }
     }
     for (const { connection } of [...this.connections.values()]) connection.terminate()
+    // sockets still before their startup packet (or in a TLS handshake), and clients that keep their side open
+    for (const socket of this.sockets) {
+      if (socket.writableLength === 0) socket.destroy()
+      else {
+        socket.once('finish', () => socket.destroy())
+        setTimeout(() => socket.destroy(), 2000).unref()
+      }
+    }
     await stopped
     this.http?.closeAllConnections()
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()))

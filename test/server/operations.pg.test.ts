@@ -4,6 +4,7 @@
  * passwords.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { connect, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -25,6 +26,14 @@ import {
 } from './serve-env.js'
 
 const skip = skipWithoutPostgres('plproxy serve: operations')
+
+/** A TCP connection to the server that sends nothing by itself. */
+function rawSocket(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => resolve(s))
+    s.on('error', reject)
+  })
+}
 
 const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 
@@ -232,6 +241,20 @@ describe.skipIf(skip)('plproxy serve: operations', () => {
   })
 
   describe('close() with clients still connected', () => {
+    it('resolves while sockets have sent nothing, or half a startup packet', async () => {
+      const server = await serveDigoal(env)
+      const silent = await rawSocket(server.port)
+      const half = await rawSocket(server.port)
+      half.write(Buffer.from([0, 0, 0, 40, 0, 3]))
+      await sleep(100)
+      const closed = server.close({ graceful: false }).then(() => 'closed')
+      expect(await Promise.race([closed, sleep(5000).then(() => 'close() still pending after 5 s')])).toBe(
+        'closed',
+      )
+      silent.destroy()
+      half.destroy()
+    })
+
     /** A server with one idle client (after a call); closes it and reports what happened, in at most 6 s. */
     async function closeWithIdleClient(graceful: boolean): Promise<{ outcome: string; gone: unknown }> {
       const server = await serveDigoal(env)

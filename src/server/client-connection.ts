@@ -369,8 +369,16 @@ export class ClientConnection {
       is_superuser: this.host.superusers.has(user) ? 'on' : 'off',
     }
     const startup: Record<string, string> = {}
-    for (const name of ['application_name', 'client_encoding', 'DateStyle', 'TimeZone', 'IntervalStyle']) {
-      const v = params[name] ?? params[name.toLowerCase()]
+    // the client's startup parameters and `-c` options, else the role's and database's own settings
+    for (const name of [
+      'application_name',
+      'client_encoding',
+      'DateStyle',
+      'TimeZone',
+      'IntervalStyle',
+      'bytea_output',
+    ]) {
+      const v = params[name] ?? startupSetting(params, name.toLowerCase()) ?? sessionDefaults.settings?.[name]
       if (v !== undefined) startup[name] = v
     }
     if (startup.client_encoding) {

@@ -200,6 +200,16 @@ export interface SessionDefaults {
   readonly searchPath: readonly string[]
   /** statement_timeout as PostgreSQL prints it (`0`, `500`, `2s`) */
   readonly statementTimeout?: string
+  /** the role's and database's own DateStyle, TimeZone, IntervalStyle, bytea_output (ALTER ROLE/DATABASE … SET) */
+  readonly settings?: Readonly<Record<string, string>>
+}
+
+/** Output settings a role or database may set for its sessions, by their lower-case names. */
+const OUTPUT_SETTINGS: Readonly<Record<string, string>> = {
+  datestyle: 'DateStyle',
+  timezone: 'TimeZone',
+  intervalstyle: 'IntervalStyle',
+  bytea_output: 'bytea_output',
 }
 
 /** Serializes DDL across worker processes and hands each applied statement to the others. */
@@ -382,20 +392,27 @@ export class Core implements ServerCore {
          select 4, name || '=' || case when source in ('database', 'user', 'database user', 'session')
                                         then boot_val else setting end
            from pg_catalog.pg_settings where name in ('search_path', 'statement_timeout')
-       ) s where split_part(s.setting, '=', 1) in ('search_path', 'statement_timeout')
+       ) s where lower(split_part(s.setting, '=', 1)) in
+                 ('search_path', 'statement_timeout', 'datestyle', 'timezone', 'intervalstyle', 'bytea_output')
        order by split_part(s.setting, '=', 1), s.rank`,
       [user, database],
     )
     const settings = new Map<string, string>()
+    const output: Record<string, string> = {}
     for (const row of res.rows as { setting: string }[]) {
       const eq = row.setting.indexOf('=')
-      settings.set(row.setting.slice(0, eq), row.setting.slice(eq + 1))
+      const name = row.setting.slice(0, eq)
+      const value = row.setting.slice(eq + 1)
+      settings.set(name, value)
+      const canonical = OUTPUT_SETTINGS[name.toLowerCase()]
+      if (canonical) output[canonical] = value
     }
     const path = settings.get('search_path')
     const timeout = settings.get('statement_timeout')
     const defaults: SessionDefaults = {
       searchPath: path === undefined ? fallback.searchPath : splitSearchPath(path),
       ...(timeout !== undefined ? { statementTimeout: timeout } : {}),
+      ...(Object.keys(output).length ? { settings: output } : {}),
     }
     this.defaultsCache.set(key, { at: Date.now(), defaults })
     return defaults

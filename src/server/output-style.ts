@@ -159,6 +159,8 @@ const NAMED_ZONES: Readonly<Record<string, string>> = {
   'etc/gmt': 'GMT',
 }
 
+const FIRST_AD_DAY = utcMs(1, 1, 2)
+
 function timestamptzRestyle(format: DateFormat, dmy: boolean, timeZone: string): Restyle | undefined {
   const zone = zoneFormat(timeZone)
   if (!zone) return undefined
@@ -170,7 +172,8 @@ function timestamptzRestyle(format: DateFormat, dmy: boolean, timeZone: string):
     const [, y, mo, d, h, mi, s, frac = '', sign, oh, om = '0', os = '0'] = m
     const offset = (sign === '-' ? -1 : 1) * (Number(oh) * 3600 + Number(om) * 60 + Number(os))
     const utc = utcMs(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(s)) - offset * 1000
-    if (Number(y) < 1 || Number.isNaN(utc)) return text
+    // before 0001-01-02 the local time may be BC, which Intl does not say: as it came
+    if (!(utc >= FIRST_AD_DAY)) return text
     const local = inZone(utc, zone)
     if (!local) return text
     const fields = { ...local.fields, time: `${local.fields.time}${frac}` }

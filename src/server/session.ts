@@ -236,7 +236,7 @@ export class Session {
   /** prepared calls: of simple queries by their shape without constants, of Parse messages by text and types */
   private readonly preparedCalls = new Map<string, CallStatement>()
   /** bytea_output on the proxy database (not reported by ParameterStatus): read again after what may change it */
-  private proxyByteaOutput = 'hex'
+  private proxyByteaOutput: string
   private byteaOutputStale = false
   /** per prepared call: how its row columns are re-printed for the current output style */
   private readonly restyles = new WeakMap<
@@ -248,6 +248,7 @@ export class Session {
 
   constructor(private readonly o: SessionOptions) {
     this.currentUser = o.user
+    this.proxyByteaOutput = o.settings.get('bytea_output') ?? 'hex'
     if (o.searchPath) this.searchPath = [...o.searchPath]
     this.initialSearchPath = [...this.searchPath]
     this.initialTimeoutMs = timeoutMs(o.statementTimeout)
@@ -310,7 +311,13 @@ export class Session {
   /** A malformed message the decoder consumed: in its turn, an ERROR, then skip to Sync, as PostgreSQL does. */
   protocolError(e: { message: string; code: string; messageType?: string | undefined }): void {
     const extended = e.messageType === undefined || EXTENDED_MESSAGES.has(e.messageType)
-    this.queue.push({ type: 'ProtocolError', message: e.message, code: e.code, extended, messageType: e.messageType })
+    this.queue.push({
+      type: 'ProtocolError',
+      message: e.message,
+      code: e.code,
+      extended,
+      messageType: e.messageType,
+    })
     if (!this.busy) void this.pump()
   }
 

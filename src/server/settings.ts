@@ -67,7 +67,14 @@ export class SessionSettings {
     ])
     for (const [name, value] of Object.entries(defaults)) {
       const own = startup[name] ?? startup[name.toLowerCase()]
-      const v = own ?? value
+      let v = value
+      if (own !== undefined) {
+        try {
+          v = normalizeSetting(name, own, value, value)
+        } catch {
+          // a value PostgreSQL would refuse at startup: the default stays
+        }
+      }
       this.settings.set(name.toLowerCase(), {
         name,
         value: v,

@@ -69,6 +69,17 @@ describe.skipIf(skip)('plproxy serve: psql, differential against the real PL/Pro
     expect(ours).toEqual(real)
   })
 
+  it('-c DateStyle in the startup options, before anything went to the proxy database: the same', async () => {
+    const input = 'select o_birthday from f_user_login(42);\nshow datestyle;\nselect f_user_login(42);\n'
+    const o = { input, env: { PGOPTIONS: '-c DateStyle=SQL,DMY' } }
+    const [real, ours] = await Promise.all([
+      psql(env.cluster.port, env.proxyDb, ['--csv'], o),
+      psql(server.port, env.proxyDb, ['--csv'], o),
+    ])
+    expect(real.stdout).toContain('12/02/1970')
+    expect(comparable(ours)).toEqual(comparable(real))
+  })
+
   it('PGDATESTYLE at startup: the same', async () => {
     const input = 'select * from f_user_login(49);\nselect f_user_login(49);\n'
     const o = { input, env: { PGDATESTYLE: 'SQL, DMY' } }

@@ -46,7 +46,7 @@ function unsupported(direction: 'from' | 'to', typeName: string): PgValueError {
 /** A partition's value in another DateStyle than ISO (its default): not read here. */
 function notIso(typeName: string, text: string): PgValueError {
   return new PgValueError(
-    `binary format results of type ${typeName} need the partitions' ISO DateStyle; got "${text}": use the text format`,
+    `binary format results of type ${typeName} are converted from the partitions' ISO text; cannot convert "${text}": use the text format`,
     '0A000',
   )
 }

@@ -27,7 +27,9 @@ export function isoDateDays(text: string): number | undefined {
   const m = DATE_RE.exec(text)
   if (!m) return undefined
   const year = m[4] ? 1 - Number(m[1]) : Number(m[1])
-  return Math.round(utcMs(year, Number(m[2]), Number(m[3])) / 86_400_000) - PG_EPOCH_DAYS
+  const ms = utcMs(year, Number(m[2]), Number(m[3]))
+  // beyond JavaScript's dates (±275,760 years): not converted here
+  return Number.isFinite(ms) ? Math.round(ms / 86_400_000) - PG_EPOCH_DAYS : undefined
 }
 
 /**
@@ -40,7 +42,9 @@ export function isoTimestampMicros(text: string): bigint | undefined {
   const m = TIMESTAMP_RE.exec(text)
   if (!m) return undefined
   const year = m[12] ? 1 - Number(m[1]) : Number(m[1])
-  let seconds = utcMs(year, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) / 1000
+  const ms = utcMs(year, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))
+  if (!Number.isFinite(ms)) return undefined
+  let seconds = ms / 1000
   if (m[8]) {
     const offset = Number(m[9]) * 3600 + Number(m[10] ?? 0) * 60 + Number(m[11] ?? 0)
     seconds -= m[8] === '-' ? -offset : offset

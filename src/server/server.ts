@@ -255,13 +255,8 @@ export class PlProxyServer implements ConnectionHost {
     }
     for (const { connection } of [...this.connections.values()]) connection.terminate()
     // sockets still before their startup packet (or in a TLS handshake), and clients that keep their side open
-    for (const socket of this.sockets) {
-      if (socket.writableLength === 0) socket.destroy()
-      else {
-        socket.once('finish', () => socket.destroy())
-        setTimeout(() => socket.destroy(), 2000).unref()
-      }
-    }
+    // get a moment to read the FATAL and leave by themselves (a socket closed with unread input sends RST)
+    for (const socket of this.sockets) setTimeout(() => socket.destroy(), 250)
     await stopped
     this.http?.closeAllConnections()
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()))

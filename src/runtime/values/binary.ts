@@ -5,6 +5,7 @@
  * the partitions is text. Types without a conversion here are refused with
  * a clear error rather than guessed.
  */
+import { parseArrayLiteral, printArrayLiteral } from './array-literal.js'
 import { isoDateDays, isoTimestampMicros, PG_EPOCH_DAYS, PG_EPOCH_MS } from './calendar.js'
 import { float4out, float8out } from './float.js'
 import { boolin, int2in, int4in, int8in, numericin } from './input.js'
@@ -29,10 +30,38 @@ const OID = {
   date: 1082,
   timestamp: 1114,
   timestamptz: 1184,
+  time: 1083,
+  timetz: 1266,
   numeric: 1700,
   uuid: 2950,
   jsonb: 3802,
 } as const
+
+/** Built-in array types (pgjdbc's binary transfer asks for several) → their element types. */
+const ARRAY_ELEMENT: ReadonlyMap<number, number> = new Map([
+  [1000, OID.bool],
+  [1001, OID.bytea],
+  [1002, OID.char],
+  [1003, OID.name],
+  [1005, OID.int2],
+  [1007, OID.int4],
+  [1016, OID.int8],
+  [1028, OID.oid],
+  [1021, OID.float4],
+  [1022, OID.float8],
+  [1009, OID.text],
+  [1014, OID.bpchar],
+  [1015, OID.varchar],
+  [199, OID.json],
+  [3807, OID.jsonb],
+  [1182, OID.date],
+  [1115, OID.timestamp],
+  [1185, OID.timestamptz],
+  [1183, OID.time],
+  [1270, OID.timetz],
+  [1231, OID.numeric],
+  [2951, OID.uuid],
+])
 
 const TEXT_LIKE = new Set<number>([OID.text, OID.varchar, OID.bpchar, OID.name, OID.json, OID.unknown])
 
@@ -150,6 +179,104 @@ function numericText(buf: Buffer): string {
   return sign === 0x4000 && /[1-9]/.test(text) ? `-${text}` : text
 }
 
+const TIME_RE = /^(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:([+-])(\d\d)(?::(\d\d))?(?::(\d\d))?)?$/
+
+/** `HH:MM:SS[.ffffff][±HH[:MM[:SS]]]` → microseconds since midnight and the zone's seconds west of UTC. */
+function timeParts(text: string): { micros: bigint; west?: number } | undefined {
+  const m = TIME_RE.exec(text)
+  if (!m) return undefined
+  const micros =
+    BigInt(Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3])) * 1_000_000n +
+    BigInt((m[4] ?? '').padEnd(6, '0'))
+  if (!m[5]) return { micros }
+  const east = Number(m[6]) * 3600 + Number(m[7] ?? 0) * 60 + Number(m[8] ?? 0)
+  return { micros, west: m[5] === '-' ? east : -east }
+}
+
+/** time_out of microseconds since midnight. */
+function timeText(micros: bigint): string {
+  const seconds = Number(micros / 1_000_000n)
+  const fraction = micros % 1_000_000n
+  let text = `${pad(Math.floor(seconds / 3600), 2)}:${pad(Math.floor(seconds / 60) % 60, 2)}:${pad(seconds % 60, 2)}`
+  if (fraction !== 0n) text += `.${pad(Number(fraction), 6).replace(/0+$/, '')}`
+  return text
+}
+
+/** A zone as timetz_out prints it: `+01`, `-05:30`, from seconds west of UTC. */
+function zoneText(west: number): string {
+  const east = -west
+  const a = Math.abs(east)
+  const h = Math.floor(a / 3600)
+  const mi = Math.floor((a % 3600) / 60)
+  const s = a % 60
+  return `${east < 0 ? '-' : '+'}${pad(h, 2)}${mi || s ? `:${pad(mi, 2)}` : ''}${s ? `:${pad(s, 2)}` : ''}`
+}
+
+/** array_recv's format → the array's text, each element printed by its type. */
+function arrayText(buf: Buffer, elementOid: number, typeName: string): string {
+  if (buf.length < 12) throw insufficient()
+  const ndim = buf.readInt32BE(0)
+  const elementType = buf.readUInt32BE(8)
+  if (ndim < 0 || ndim > 6) throw new PgValueError(`invalid number of dimensions: ${ndim}`, '22P03')
+  if (elementType !== elementOid) {
+    throw new PgValueError(
+      `binary data has array element type ${elementType} instead of expected ${elementOid}`,
+      '42804',
+    )
+  }
+  if (buf.length < 12 + ndim * 8) throw insufficient()
+  const dims: number[] = []
+  const lowerBounds: number[] = []
+  for (let d = 0; d < ndim; d++) {
+    dims.push(buf.readInt32BE(12 + d * 8))
+    lowerBounds.push(buf.readInt32BE(16 + d * 8))
+  }
+  const count = ndim === 0 ? 0 : dims.reduce((a, b) => a * b, 1)
+  const elements: (string | null)[] = []
+  let off = 12 + ndim * 8
+  for (let i = 0; i < count; i++) {
+    if (off + 4 > buf.length) throw insufficient()
+    const len = buf.readInt32BE(off)
+    off += 4
+    if (len === -1) {
+      elements.push(null)
+      continue
+    }
+    if (len < 0 || off + len > buf.length) throw insufficient()
+    elements.push(binaryToText(elementOid, buf.subarray(off, off + len), typeName))
+    off += len
+  }
+  if (off !== buf.length) throw new PgValueError('incorrect binary data format in bind parameter', '22P03')
+  return count === 0 ? '{}' : printArrayLiteral({ elements, dims, lowerBounds })
+}
+
+/** An array's text → array_send's format, each element sent by its type. */
+function arrayBinary(text: string, elementOid: number, typeName: string): Buffer {
+  const array = parseArrayLiteral(text)
+  const parts: Buffer[] = []
+  let hasNull = 0
+  for (const e of array.elements) {
+    if (e === null) {
+      hasNull = 1
+      parts.push(Buffer.from([0xff, 0xff, 0xff, 0xff]))
+      continue
+    }
+    const value = textToBinary(elementOid, e, typeName)
+    const len = Buffer.allocUnsafe(4)
+    len.writeInt32BE(value.length, 0)
+    parts.push(len, value)
+  }
+  const head = Buffer.alloc(12 + array.ndim * 8)
+  head.writeInt32BE(array.ndim, 0)
+  head.writeInt32BE(hasNull, 4)
+  head.writeUInt32BE(elementOid, 8)
+  for (let d = 0; d < array.ndim; d++) {
+    head.writeInt32BE(array.dims[d]!, 12 + d * 8)
+    head.writeInt32BE(array.lowerBounds[d]!, 16 + d * 8)
+  }
+  return Buffer.concat([head, ...parts])
+}
+
 /** A binary-format parameter as the text its type's output function would print. */
 export function binaryToText(typeOid: number, buf: Buffer, typeName = String(typeOid)): string {
   if (TEXT_LIKE.has(typeOid)) return buf.toString('utf8')
@@ -198,8 +325,17 @@ export function binaryToText(typeOid: number, buf: Buffer, typeName = String(typ
       return timestampText(buf.readBigInt64BE(0), true)
     case OID.numeric:
       return numericText(buf)
-    default:
+    case OID.time:
+      expectLength(buf, 8)
+      return timeText(buf.readBigInt64BE(0))
+    case OID.timetz:
+      expectLength(buf, 12)
+      return `${timeText(buf.readBigInt64BE(0))}${zoneText(buf.readInt32BE(8))}`
+    default: {
+      const element = ARRAY_ELEMENT.get(typeOid)
+      if (element !== undefined) return arrayText(buf, element, typeName)
       throw unsupported('from', typeName)
+    }
   }
 }
 
@@ -291,7 +427,19 @@ export function textToBinary(typeOid: number, text: string, typeName = String(ty
       return Buffer.concat([Buffer.from([1]), Buffer.from(text, 'utf8')])
     case OID.numeric:
       return numericBinary(text)
-    default:
+    case OID.time:
+    case OID.timetz: {
+      const t = timeParts(text)
+      if (!t || (typeOid === OID.timetz) !== (t.west !== undefined)) throw notIso(typeName, text)
+      out = Buffer.allocUnsafe(typeOid === OID.time ? 8 : 12)
+      out.writeBigInt64BE(t.micros, 0)
+      if (t.west !== undefined) out.writeInt32BE(t.west, 8)
+      return out
+    }
+    default: {
+      const element = ARRAY_ELEMENT.get(typeOid)
+      if (element !== undefined) return arrayBinary(text, element, typeName)
       throw unsupported('to', typeName)
+    }
   }
 }

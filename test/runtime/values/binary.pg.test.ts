@@ -43,6 +43,26 @@ const CASES: Record<string, string[]> = {
     '0100-02-28 01:02:03.000001 BC',
   ],
   timestamptz: ['2000-01-01 00:00:00+00', '2026-11-24 16:20:01.000001+00', '1900-01-01 00:00:00+00'],
+  time: ['00:00:00', '23:59:59.999999', '12:34:56.5', '24:00:00'],
+  timetz: ['00:00:00+00', '12:34:56.25+05:30', '23:59:59-08', '01:02:03+05:53:28'],
+  // arrays pgjdbc's binary transfer asks for, and others of the same kinds
+  _int4: ['{}', '{1,2,3}', '{{1,NULL},{3,4}}', '[0:1]={7,8}'],
+  _int2: ['{-32768,0,32767}'],
+  _int8: ['{9223372036854775807,NULL}'],
+  _float4: ['{1.5,-0,Infinity}'],
+  _float8: ['{3.141592653589793,NaN}'],
+  _numeric: ['{1.50,-0.001,NaN}'],
+  _text: ['{a,"b c","","NULL",NULL,"x\\"y"}', '{{a,b},{c,d}}'],
+  _varchar: ['{x,y}'],
+  _bool: ['{t,f,NULL}'],
+  _bytea: ['{"\\\\x00ff",NULL}'],
+  _uuid: ['{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}'],
+  _date: ['{2000-01-01,infinity}'],
+  _timestamp: ['{"2026-11-24 16:20:01.5"}'],
+  _timestamptz: ['{"2026-11-24 16:20:01+00"}'],
+  _time: ['{12:00:00,NULL}'],
+  _timetz: ['{12:00:00+01}'],
+  _jsonb: ['{"{\\"a\\": 1}"}'],
 }
 
 describe.skipIf(skip)('binary formats equal PostgreSQL’s send/receive', () => {

@@ -26,6 +26,8 @@ export interface OutputStyle {
   readonly timeZone: string
   /** `hex` or `escape` */
   readonly byteaOutput: string
+  /** `postgres` (the partitions' default), `postgres_verbose`, `sql_standard` or `iso_8601` */
+  readonly intervalStyle?: string
 }
 
 export type Restyle = (text: string) => string
@@ -34,6 +36,7 @@ const DATE = 1082
 const TIMESTAMP = 1114
 const TIMESTAMPTZ = 1184
 const BYTEA = 17
+const INTERVAL = 1186
 
 const DATE_RE = /^(\d{4,})-(\d\d)-(\d\d)( BC)?$/
 const TIMESTAMP_RE = /^(\d{4,})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(\.\d+)?( BC)?$/
@@ -197,6 +200,139 @@ function byteaEscape(text: string): string {
   return out
 }
 
+// ---- interval ---------------------------------------------------------------------
+
+interface IntervalFields {
+  year: number
+  mon: number
+  mday: number
+  hour: bigint
+  min: number
+  sec: number
+  /** microseconds, with the sign of the time part */
+  usec: number
+}
+
+const INTERVAL_PART = /^([+-]?\d+) (year|mon|day)s?$/
+const INTERVAL_TIME = /^([+-]?)(\d+):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/
+
+/** interval_out's postgres style (the partitions' default) → PostgreSQL's fields (interval2itm). */
+function parsePostgresInterval(text: string): IntervalFields | undefined {
+  const words = text.split(' ')
+  let months = 0
+  let days = 0
+  let time = 0n
+  let i = 0
+  for (; i + 1 < words.length; i += 2) {
+    const m = INTERVAL_PART.exec(`${words[i]} ${words[i + 1]}`)
+    if (!m) break
+    const n = Number(m[1])
+    if (m[2] === 'year') months += n * 12
+    else if (m[2] === 'mon') months += n
+    else days += n
+  }
+  if (i < words.length) {
+    if (i !== words.length - 1) return undefined
+    const t = INTERVAL_TIME.exec(words[i]!)
+    if (!t) return undefined
+    const micros =
+      (BigInt(t[2]!) * 3600n + BigInt(Number(t[3]) * 60 + Number(t[4]))) * 1_000_000n +
+      BigInt((t[5] ?? '').padEnd(6, '0'))
+    time = t[1] === '-' ? -micros : micros
+  }
+  const hour = time / 3_600_000_000n
+  let rest = time - hour * 3_600_000_000n
+  const min = Number(rest / 60_000_000n)
+  rest -= BigInt(min) * 60_000_000n
+  const sec = Number(rest / 1_000_000n)
+  const usec = Number(rest - BigInt(sec) * 1_000_000n)
+  // C division truncates toward zero, as BigInt's and Math.trunc do
+  return { year: Math.trunc(months / 12), mon: months % 12, mday: days, hour, min, sec, usec }
+}
+
+const abs = (n: number) => Math.abs(n)
+const absBig = (n: bigint) => (n < 0n ? -n : n)
+
+/** AppendSeconds: `|sec|[.ffffff]` trimmed, two digits with fillzeros. */
+function seconds(sec: number, usec: number, fillzeros: boolean): string {
+  const whole = fillzeros ? pad(abs(sec)) : String(abs(sec))
+  return usec === 0 ? whole : `${whole}.${String(abs(usec)).padStart(6, '0').replace(/0+$/, '')}`
+}
+
+function encodeInterval(f: IntervalFields, style: string): string {
+  let { year, mon, mday, hour, min, sec, usec } = f
+  switch (style) {
+    case 'sql_standard': {
+      const negative = year < 0 || mon < 0 || mday < 0 || hour < 0n || min < 0 || sec < 0 || usec < 0
+      const positive = year > 0 || mon > 0 || mday > 0 || hour > 0n || min > 0 || sec > 0 || usec > 0
+      const yearMonth = year !== 0 || mon !== 0
+      const dayTime = mday !== 0 || hour !== 0n || min !== 0 || sec !== 0 || usec !== 0
+      const standard = !(negative && positive) && !(yearMonth && dayTime)
+      let out = ''
+      if (negative && standard) {
+        out = '-'
+        ;[year, mon, mday, hour, min, sec, usec] = [-year, -mon, -mday, -hour, -min, -sec, -usec]
+      }
+      if (!negative && !positive) return `${out}0`
+      if (!standard) {
+        const ys = year < 0 || mon < 0 ? '-' : '+'
+        const ds = mday < 0 ? '-' : '+'
+        const ts = hour < 0n || min < 0 || sec < 0 || usec < 0 ? '-' : '+'
+        return `${out}${ys}${abs(year)}-${abs(mon)} ${ds}${abs(mday)} ${ts}${absBig(hour)}:${pad(abs(min))}:${seconds(sec, usec, true)}`
+      }
+      if (yearMonth) return `${out}${year}-${mon}`
+      if (mday !== 0) return `${out}${mday} ${hour}:${pad(min)}:${seconds(sec, usec, true)}`
+      return `${out}${hour}:${pad(min)}:${seconds(sec, usec, true)}`
+    }
+    case 'iso_8601': {
+      if (!year && !mon && !mday && hour === 0n && !min && !sec && !usec) return 'PT0S'
+      let out = 'P'
+      if (year) out += `${year}Y`
+      if (mon) out += `${mon}M`
+      if (mday) out += `${mday}D`
+      if (hour !== 0n || min || sec || usec) out += 'T'
+      if (hour !== 0n) out += `${hour}H`
+      if (min) out += `${min}M`
+      if (sec || usec) out += `${sec < 0 || usec < 0 ? '-' : ''}${seconds(sec, usec, false)}S`
+      return out
+    }
+    case 'postgres_verbose': {
+      let out = '@'
+      let zero = true
+      let before = false
+      const part = (value: number | bigint, unit: string) => {
+        if (value === 0 || value === 0n) return
+        let v = BigInt(value)
+        if (zero) {
+          before = v < 0n
+          v = absBig(v)
+        } else if (before) v = -v
+        out += ` ${v} ${unit}${v === 1n ? '' : 's'}`
+        zero = false
+      }
+      part(year, 'year')
+      part(mon, 'mon')
+      part(mday, 'day')
+      part(hour, 'hour')
+      part(min, 'min')
+      if (sec || usec) {
+        out += ' '
+        if (sec < 0 || (sec === 0 && usec < 0)) {
+          if (zero) before = true
+          else if (!before) out += '-'
+        } else if (before) out += '-'
+        out += `${seconds(sec, usec, false)} sec${abs(sec) !== 1 || usec !== 0 ? 's' : ''}`
+        zero = false
+      }
+      if (zero) out += ' 0'
+      if (before) out += ' ago'
+      return out
+    }
+    default:
+      return ''
+  }
+}
+
 // ---- per type ---------------------------------------------------------------------
 
 /**
@@ -225,6 +361,14 @@ export function restyleFor(typeOid: number, style: OutputStyle): Restyle | undef
       return timestamptzRestyle(format, dmy, style.timeZone)
     case BYTEA:
       return style.byteaOutput === 'escape' ? byteaEscape : undefined
+    case INTERVAL: {
+      const target = style.intervalStyle?.toLowerCase()
+      if (!target || target === 'postgres') return undefined
+      return (text) => {
+        const fields = parsePostgresInterval(text)
+        return fields ? encodeInterval(fields, target) || text : text
+      }
+    }
     default:
       return undefined
   }

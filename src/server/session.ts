@@ -830,12 +830,14 @@ export class Session {
         dateStyle: s.get('DateStyle') ?? 'ISO, MDY',
         timeZone: s.get('TimeZone') ?? 'UTC',
         byteaOutput: s.get('bytea_output') ?? 'hex',
+        intervalStyle: s.get('IntervalStyle') ?? 'postgres',
       }
     }
     return {
       dateStyle: link.parameters.get('DateStyle') ?? 'ISO, MDY',
       timeZone: link.parameters.get('TimeZone') ?? 'UTC',
       byteaOutput: this.proxyByteaOutput,
+      intervalStyle: link.parameters.get('IntervalStyle') ?? 'postgres',
     }
   }
 
@@ -859,7 +861,7 @@ export class Session {
 
   /** How each of the function's row columns is re-printed for the client (undefined: all as they come). */
   private restyleOf(prepared: PreparedClientCall, style: OutputStyle): (Restyle | undefined)[] | undefined {
-    const key = `${style.dateStyle}\u0000${style.timeZone}\u0000${style.byteaOutput}`
+    const key = `${style.dateStyle}\u0000${style.timeZone}\u0000${style.byteaOutput}\u0000${style.intervalStyle}`
     let cached = this.restyles.get(prepared)
     if (!cached || cached.key !== key) {
       const restyle = prepared.rowColumns.map((c) =>

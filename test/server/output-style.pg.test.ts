@@ -98,4 +98,43 @@ describe.skipIf(skip)('results in the client session’s output style', () => {
       })
     }
   }
+
+  const INTERVALS = [
+    '0',
+    '1 year 2 mons 3 days 04:05:06.5',
+    '-1 year -2 mons +3 days -04:05:06.000001',
+    '-1 days +02:00:00',
+    '1 day -00:00:01',
+    '100:00:00',
+    '-00:00:00.25',
+    '14 mons',
+    '-1 year',
+    '1 sec',
+    '-1 sec',
+    '3 days',
+    '-3 days -00:00:01',
+    '2 years 00:00:01',
+    '178000000 years',
+    '1 hour 1 minute 1.5 seconds ago',
+  ]
+
+  it.each(['sql_standard', 'iso_8601', 'postgres_verbose', 'postgres'])(
+    'IntervalStyle %s',
+    async (intervalStyle) => {
+      await client.query(`set intervalstyle = '${intervalStyle}'`)
+      const restyle = restyleFor(1186, {
+        dateStyle: 'ISO, MDY',
+        timeZone: 'UTC',
+        byteaOutput: 'hex',
+        intervalStyle,
+      })
+      expect(restyle === undefined).toBe(intervalStyle === 'postgres')
+      for (const literal of INTERVALS) {
+        const remote = await printed(partition, 'interval', literal)
+        const expected = await printed(client, 'interval', literal)
+        expect(restyle ? restyle(remote) : remote, `'${literal}' (partition: ${remote})`).toBe(expected)
+      }
+      await client.query('reset intervalstyle')
+    },
+  )
 })

@@ -4,14 +4,22 @@
  * node-postgres's key. A cancelled call stops the partition's query (no
  * backend left sleeping), answers 57014 like PostgreSQL, and the session goes on.
  */
-import { connect } from 'node:net'
 import pg from 'pg'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../../src/server/index.js'
 import { sharedCluster, skipWithoutPlproxy } from '../harness/shared-cluster.js'
 import { activeQueries, waitFor } from '../runtime/integration/helpers.js'
-import { createDigoal, type DigoalEnv, PSQL, type RunResult, run, serveDigoal, sleep } from './serve-env.js'
+import {
+  createDigoal,
+  type DigoalEnv,
+  PSQL,
+  type RunResult,
+  run,
+  sendCancel,
+  serveDigoal,
+  sleep,
+} from './serve-env.js'
 
 const skip = skipWithoutPlproxy('plproxy serve: cancel')
 
@@ -41,21 +49,6 @@ async function psqlInterrupted(
 }
 
 /** A CancelRequest (80877102) for a backend key. */
-function sendCancel(port: number, processId: number, secretKey: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => {
-      const b = Buffer.alloc(16)
-      b.writeInt32BE(16, 0)
-      b.writeInt32BE(80877102, 4)
-      b.writeInt32BE(processId, 8)
-      b.writeInt32BE(secretKey, 12)
-      s.end(b)
-    })
-    s.on('error', reject)
-    s.on('close', () => resolve())
-    s.resume()
-  })
-}
 
 describe.skipIf(skip)('plproxy serve: cancel', () => {
   let env: DigoalEnv

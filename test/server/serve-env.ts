@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
@@ -263,4 +264,21 @@ export async function connectClient(server: { readonly port: number }, env: Digo
   const c = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: env.proxyDb })
   await c.connect()
   return c
+}
+
+/** A CancelRequest for a backend key, on a connection of its own. */
+export function sendCancel(port: number, processId: number, secretKey: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => {
+      const b = Buffer.alloc(16)
+      b.writeInt32BE(16, 0)
+      b.writeInt32BE(80877102, 4)
+      b.writeInt32BE(processId, 8)
+      b.writeInt32BE(secretKey, 12)
+      s.end(b)
+    })
+    s.on('error', reject)
+    s.on('close', () => resolve())
+    s.resume()
+  })
 }

@@ -146,10 +146,20 @@ function hasNull(args: readonly (string | null)[]): boolean {
   return false
 }
 
-/** The value a strict function returns for a NULL argument. */
-function nullResult(plan: RoutingPlan, columns: ResultSet['columns']): ResultSet {
-  if (plan.function.returnsSet) return { columns, rows: [] }
-  return { columns, rows: [columns.map(() => null)] }
+/**
+ * A STRICT function called with a NULL argument runs nowhere: its rows
+ * (none for SETOF, else one of NULLs), or the error its plan deferred to
+ * call time; undefined when the call must run.
+ */
+function strictNullRows(
+  plan: RoutingPlan,
+  columns: ResultSet['columns'],
+  args: readonly (string | null)[],
+): (string | null)[][] | undefined {
+  if (!plan.function.strict || !hasNull(args)) return undefined
+  if (plan.deferredError)
+    throw new PlProxyError(plan.deferredError.message, { code: plan.deferredError.sqlstate })
+  return plan.function.returnsSet ? [] : [columns.map(() => null)]
 }
 
 function label(plan: RoutingPlan): FunctionLabel {
@@ -674,11 +684,8 @@ export class Engine {
   ): Promise<ResultSet> {
     // static plans share one columns array (read-only)
     const columns = this.factsOf(plan).columns ?? this.resultColumns(plan, options.columns)
-    if (plan.function.strict && hasNull(args)) {
-      if (plan.deferredError)
-        throw new PlProxyError(plan.deferredError.message, { code: plan.deferredError.sqlstate })
-      return nullResult(plan, columns)
-    }
+    const nullRows = strictNullRows(plan, columns, args)
+    if (nullRows) return { columns, rows: nullRows }
     if (options.signal?.aborted) throw canceledError(options.signal.reason)
     const route = this.route(plan, args, options)
     const routed = route instanceof Promise ? await route : route
@@ -687,12 +694,8 @@ export class Engine {
     let rows: (string | null)[][] = []
     for (let i = 0; i < results.length; i++) {
       const result = results[i]!
-      const conn = connections[i]!
       const mapping = this.resultMapping(plan, columns, result.fields)
-      const mapped = readAsLocal(columns, mapping, result.rows)
-      for (const column of mapping.foreign) {
-        await this.readOnPartition(plan, routed, conn, columns[column]!.type, mapped, column)
-      }
+      const mapped = await this.localRows(plan, routed, connections[i]!, columns, mapping, result.rows)
       if (results.length === 1) rows = mapped
       else for (const row of mapped) rows.push(row)
     }
@@ -712,11 +715,8 @@ export class Engine {
     options: CallOptions = {},
   ): Promise<RawResultSet> {
     const columns = this.factsOf(plan).columns ?? this.resultColumns(plan, options.columns)
-    if (plan.function.strict && hasNull(args)) {
-      if (plan.deferredError)
-        throw new PlProxyError(plan.deferredError.message, { code: plan.deferredError.sqlstate })
-      return { columns, rows: nullResult(plan, columns).rows.map((r) => dataRowMessage(r)) }
-    }
+    const nullRows = strictNullRows(plan, columns, args)
+    if (nullRows) return { columns, rows: nullRows.map((r) => dataRowMessage(r)) }
     if (options.signal?.aborted) throw canceledError(options.signal.reason)
     const route = this.route(plan, args, options)
     const routed = route instanceof Promise ? await route : route
@@ -732,10 +732,7 @@ export class Engine {
         const text = result.rows.map((m) =>
           dataRowValues(m).map((v) => (v === null ? null : v.toString('utf8'))),
         )
-        const mapped = readAsLocal(columns, mapping, text)
-        for (const column of mapping.foreign) {
-          await this.readOnPartition(plan, routed, connections[i]!, columns[column]!.type, mapped, column)
-        }
+        const mapped = await this.localRows(plan, routed, connections[i]!, columns, mapping, text)
         out = mapped.map((r) => dataRowMessage(r))
       }
       if (results.length === 1) rows = out
@@ -940,6 +937,22 @@ export class Engine {
     }
     this.mappings.set(fields, mapping)
     return mapping
+  }
+
+  /** A partition's text rows as the local types read them (readAsLocal, then readOnPartition for the rest). */
+  private async localRows(
+    plan: RoutingPlan,
+    routed: RoutedCall,
+    conn: RoutedConnection,
+    columns: ResultSet['columns'],
+    mapping: ResultMapping,
+    remoteRows: (string | null)[][],
+  ): Promise<(string | null)[][]> {
+    const rows = readAsLocal(columns, mapping, remoteRows)
+    for (const column of mapping.foreign) {
+      await this.readOnPartition(plan, routed, conn, columns[column]!.type, rows, column)
+    }
+    return rows
   }
 
   /**

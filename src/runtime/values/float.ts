@@ -100,21 +100,23 @@ function scanStrtod(s: string, start: number): Scanned | null {
   } else if (intDigits === '') {
     return null
   }
-  let exp = 0
-  if (s[i] === 'e' || s[i] === 'E') {
-    let j = i + 1
-    let expNegative = false
-    if (s[j] === '+' || s[j] === '-') {
-      expNegative = s[j] === '-'
-      j++
-    }
-    if (isDigit(s.charCodeAt(j))) {
-      const [v, end] = readExponent(s, j)
-      exp = expNegative ? -v : v
-      i = end
-    }
-  }
+  const [exp, afterExp] = scanExponent(s, i, 'e')
+  i = afterExp
   return { kind: 'dec', negative, digits: intDigits + fracDigits, exp10: exp - fracDigits.length, end: i }
+}
+
+/** An optional exponent (`e`/`p`, then a sign and digits) at i: its value and where it ends (0 and i when absent). */
+function scanExponent(s: string, i: number, letter: 'e' | 'p'): [number, number] {
+  if (s[i]?.toLowerCase() !== letter) return [0, i]
+  let j = i + 1
+  let negative = false
+  if (s[j] === '+' || s[j] === '-') {
+    negative = s[j] === '-'
+    j++
+  }
+  if (!isDigit(s.charCodeAt(j))) return [0, i]
+  const [v, end] = readExponent(s, j)
+  return [negative ? -v : v, end]
 }
 
 function scanHex(s: string, i: number, negative: boolean): Scanned | null {
@@ -132,20 +134,8 @@ function scanHex(s: string, i: number, negative: boolean): Scanned | null {
   } else if (digits === '') {
     return null
   }
-  let exp = 0
-  if (s[i] === 'p' || s[i] === 'P') {
-    let j = i + 1
-    let expNegative = false
-    if (s[j] === '+' || s[j] === '-') {
-      expNegative = s[j] === '-'
-      j++
-    }
-    if (isDigit(s.charCodeAt(j))) {
-      const [v, end] = readExponent(s, j)
-      exp = expNegative ? -v : v
-      i = end
-    }
-  }
+  const [exp, afterExp] = scanExponent(s, i, 'p')
+  i = afterExp
   return { kind: 'hex', negative, mantissa: BigInt(`0x${digits}`), exp2: exp - 4 * fracCount, end: i }
 }
 

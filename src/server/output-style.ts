@@ -18,7 +18,8 @@
  * DateStyle, BC dates, infinity) is passed on as it is.
  */
 
-import { utcMs } from '../runtime/values/calendar.js'
+import { isoParts, offsetText, pad, utcMs } from '../runtime/values/calendar.js'
+import { splitDateStyle } from './setting-values.js'
 
 export interface OutputStyle {
   /** DateStyle as SHOW prints it: `ISO, MDY`, `Postgres, DMY`, … */
@@ -38,11 +39,6 @@ const TIMESTAMPTZ = 1184
 const BYTEA = 17
 const INTERVAL = 1186
 
-const DATE_RE = /^(\d{4,})-(\d\d)-(\d\d)( BC)?$/
-const TIMESTAMP_RE = /^(\d{4,})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(\.\d+)?( BC)?$/
-const TIMESTAMPTZ_RE =
-  /^(\d{4,})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(\.\d+)?([+-])(\d\d)(?::(\d\d))?(?::(\d\d))?$/
-
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 
@@ -58,7 +54,7 @@ interface Fields {
 type DateFormat = 'ISO' | 'SQL' | 'German' | 'Postgres'
 
 function parseDateStyle(text: string): { format: DateFormat; dmy: boolean } {
-  const [style = 'ISO', order = 'MDY'] = text.split(/\s*,\s*/)
+  const { style, order } = splitDateStyle(text)
   const format = (['SQL', 'German', 'Postgres'] as const).find((f) => f.toLowerCase() === style.toLowerCase())
   return { format: format ?? 'ISO', dmy: order.toUpperCase() === 'DMY' }
 }
@@ -117,8 +113,6 @@ function zoneFormat(zone: string): Intl.DateTimeFormat | undefined {
   return f ?? undefined
 }
 
-const pad = (n: number, w = 2) => String(n).padStart(w, '0')
-
 /** An instant (ms since the epoch, whole seconds) as local fields in a zone, and the zone's offset then (seconds). */
 function inZone(ms: number, zone: Intl.DateTimeFormat): { fields: Fields; offset: number } | undefined {
   const parts: Record<string, string> = {}
@@ -143,16 +137,6 @@ function inZone(ms: number, zone: Intl.DateTimeFormat): { fields: Fields; offset
   }
 }
 
-/** `+01`, `-05:30`, `+05:53:28`, as PostgreSQL prints an offset. */
-function offsetText(seconds: number): string {
-  const sign = seconds < 0 ? '-' : '+'
-  const a = Math.abs(seconds)
-  const h = Math.floor(a / 3600)
-  const m = Math.floor((a % 3600) / 60)
-  const s = a % 60
-  return `${sign}${pad(h)}${m || s ? `:${pad(m)}` : ''}${s ? `:${pad(s)}` : ''}`
-}
-
 /** Zones whose abbreviation is their own name (PostgreSQL prints `UTC`, `GMT`). */
 const NAMED_ZONES: Readonly<Record<string, string>> = {
   utc: 'UTC',
@@ -170,16 +154,15 @@ function timestamptzRestyle(format: DateFormat, dmy: boolean, timeZone: string):
   const abbreviation = NAMED_ZONES[timeZone.toLowerCase()]
   if (format !== 'ISO' && !abbreviation) return undefined
   return (text) => {
-    const m = TIMESTAMPTZ_RE.exec(text)
-    if (!m) return text
-    const [, y, mo, d, h, mi, s, frac = '', sign, oh, om = '0', os = '0'] = m
-    const offset = (sign === '-' ? -1 : 1) * (Number(oh) * 3600 + Number(om) * 60 + Number(os))
-    const utc = utcMs(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(s)) - offset * 1000
+    const p = isoParts(text)
+    if (!p?.time || p.offset === undefined || p.bc) return text
+    const [h, mi, s] = p.time.split(':').map(Number)
+    const utc = utcMs(Number(p.year), Number(p.month), Number(p.day), h, mi, s) - p.offset * 1000
     // before 0001-01-02 the local time may be BC, which Intl does not say: as it came
     if (!(utc >= FIRST_AD_DAY)) return text
     const local = inZone(utc, zone)
     if (!local) return text
-    const fields = { ...local.fields, time: `${local.fields.time}${frac}` }
+    const fields = { ...local.fields, time: `${local.fields.time}${p.fraction ? `.${p.fraction}` : ''}` }
     const body = encode(fields, format, dmy)
     return format === 'ISO' ? `${body}${offsetText(local.offset)}` : `${body} ${abbreviation}`
   }
@@ -335,6 +318,17 @@ function encodeInterval(f: IntervalFields, style: string): string {
 
 // ---- per type ---------------------------------------------------------------------
 
+/** Whether a type's text depends on the output settings at all. */
+export function hasOutputStyle(typeOid: number): boolean {
+  return (
+    typeOid === DATE ||
+    typeOid === TIMESTAMP ||
+    typeOid === TIMESTAMPTZ ||
+    typeOid === BYTEA ||
+    typeOid === INTERVAL
+  )
+}
+
 /**
  * How a column of this type must be re-printed for the client, or undefined
  * when the partitions' text is already what PostgreSQL would print.
@@ -346,16 +340,15 @@ export function restyleFor(typeOid: number, style: OutputStyle): Restyle | undef
       // ISO dates print the same in either order
       if (format === 'ISO') return undefined
       return (text) => {
-        const m = DATE_RE.exec(text)
-        return m ? encode({ year: m[1]!, month: m[2]!, day: m[3]!, bc: !!m[4] }, format, dmy) : text
+        const p = isoParts(text)
+        return p && p.time === undefined ? encode(p, format, dmy) : text
       }
     case TIMESTAMP:
       if (format === 'ISO') return undefined
       return (text) => {
-        const m = TIMESTAMP_RE.exec(text)
-        if (!m) return text
-        const time = `${m[4]}:${m[5]}:${m[6]}${m[7] ?? ''}`
-        return encode({ year: m[1]!, month: m[2]!, day: m[3]!, time, bc: !!m[8] }, format, dmy)
+        const p = isoParts(text)
+        if (!p?.time || p.offset !== undefined) return text
+        return encode({ ...p, time: `${p.time}${p.fraction ? `.${p.fraction}` : ''}` }, format, dmy)
       }
     case TIMESTAMPTZ:
       return timestamptzRestyle(format, dmy, style.timeZone)

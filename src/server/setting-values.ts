@@ -86,7 +86,8 @@ function parseDateStyle(value: string, current: DateStyle, initial: string, dept
   return out
 }
 
-function splitDateStyle(text: string): DateStyle {
+/** DateStyle as SHOW prints it (`Postgres, DMY`): its output style and field order. */
+export function splitDateStyle(text: string): DateStyle {
   const [style = 'ISO', order = 'MDY'] = text.split(/\s*,\s*/)
   return { style, order }
 }

@@ -6,7 +6,7 @@
  * a clear error rather than guessed.
  */
 import { parseArrayLiteral, printArrayLiteral } from './array-literal.js'
-import { isoDateDays, isoTimestampMicros, PG_EPOCH_DAYS, PG_EPOCH_MS } from './calendar.js'
+import { isoDateDays, isoTimestampMicros, offsetText, PG_EPOCH_DAYS, PG_EPOCH_MS, pad } from './calendar.js'
 import { float4out, float8out } from './float.js'
 import { boolin, int2in, int4in, int8in, numericin } from './input.js'
 import { PgValueError } from './value-error.js'
@@ -111,10 +111,6 @@ function expectLength(buf: Buffer, n: number): void {
   }
 }
 
-function pad(n: number, width: number): string {
-  return String(n).padStart(width, '0')
-}
-
 /** ISO date text of a day count from 2000-01-01 (BC years as PostgreSQL prints them). */
 function dateText(days: number): string {
   if (days === 2147483647) return 'infinity'
@@ -200,16 +196,6 @@ function timeText(micros: bigint): string {
   let text = `${pad(Math.floor(seconds / 3600), 2)}:${pad(Math.floor(seconds / 60) % 60, 2)}:${pad(seconds % 60, 2)}`
   if (fraction !== 0n) text += `.${pad(Number(fraction), 6).replace(/0+$/, '')}`
   return text
-}
-
-/** A zone as timetz_out prints it: `+01`, `-05:30`, from seconds west of UTC. */
-function zoneText(west: number): string {
-  const east = -west
-  const a = Math.abs(east)
-  const h = Math.floor(a / 3600)
-  const mi = Math.floor((a % 3600) / 60)
-  const s = a % 60
-  return `${east < 0 ? '-' : '+'}${pad(h, 2)}${mi || s ? `:${pad(mi, 2)}` : ''}${s ? `:${pad(s, 2)}` : ''}`
 }
 
 /** array_recv's format → the array's text, each element printed by its type. */
@@ -330,7 +316,7 @@ export function binaryToText(typeOid: number, buf: Buffer, typeName = String(typ
       return timeText(buf.readBigInt64BE(0))
     case OID.timetz:
       expectLength(buf, 12)
-      return `${timeText(buf.readBigInt64BE(0))}${zoneText(buf.readInt32BE(8))}`
+      return `${timeText(buf.readBigInt64BE(0))}${offsetText(-buf.readInt32BE(8))}`
     default: {
       const element = ARRAY_ELEMENT.get(typeOid)
       if (element !== undefined) return arrayText(buf, element, typeName)

@@ -4,12 +4,10 @@
  * on as it came (an exchange's answers to the session, anything between
  * exchanges to `onUnsolicited`).
  */
-import { connectWire, type WireConnection, type WireOptions } from '../runtime/wire/index.js'
+import { connectWire, FLUSH, type WireConnection, type WireOptions } from '../runtime/wire/index.js'
 import type { BackendLink } from './backend-link.js'
 import type { TransactionStatus } from './protocol/index.js'
 import { SessionError } from './session.js'
-
-const FLUSH = Buffer.from([0x48, 0, 0, 0, 4])
 
 interface Waiting {
   until: (type: number, message: Buffer) => boolean

@@ -20,9 +20,10 @@ import {
 import { type OutputColumn, type PreparedClientCall, windowRows } from '../runtime/client-call.js'
 import type { ProxyNotice } from '../runtime/errors.js'
 import { binaryToText, textToBinary } from '../runtime/values/index.js'
+import { queryMessage, SYNC } from '../runtime/wire/index.js'
 import { B, type BackendLink } from './backend-link.js'
 import { dataRowValues } from './data-rows.js'
-import { type OutputStyle, type Restyle, restyleFor } from './output-style.js'
+import { hasOutputStyle, type OutputStyle, type Restyle, restyleFor } from './output-style.js'
 import {
   BackendWriter,
   type Bind,
@@ -128,6 +129,13 @@ interface CallStatement {
   readonly generation: number
   /** RowDescription fields in text format, once computed */
   fields?: FieldDescription[]
+}
+interface RestyleEntry {
+  readonly oids: readonly number[]
+  readonly styled: boolean
+  /** the output settings restyle was made for */
+  key: string | undefined
+  restyle: (Restyle | undefined)[] | undefined
 }
 interface LocalStatement {
   readonly kind: 'local'
@@ -239,10 +247,8 @@ export class Session {
   private proxyByteaOutput: string
   private byteaOutputStale = false
   /** per prepared call: how its row columns are re-printed for the current output style */
-  private readonly restyles = new WeakMap<
-    PreparedClientCall,
-    { key: string; restyle?: (Restyle | undefined)[] }
-  >()
+  /** per prepared call: its row columns' type OIDs, whether any has an output style, and how they are re-printed */
+  private readonly restyles = new WeakMap<PreparedClientCall, RestyleEntry>()
   /** statement texts already read (Parse messages repeat) */
   private readonly parsed = new Map<string, ClientStatement[]>()
 
@@ -419,11 +425,7 @@ export class Session {
         this.abortAfterSync = true
         return
       }
-      try {
-        await this.abortTransaction()
-      } catch (err) {
-        this.o.log(`could not fail the proxy database's transaction: ${(err as Error).message}`)
-      }
+      await this.abortTransaction()
     }
   }
 
@@ -434,18 +436,18 @@ export class Session {
       return
     }
     // make the proxy database's transaction fail too, so that COMMIT rolls back and later statements are refused
-    const failing = Buffer.from(
-      "DO $plproxy$BEGIN RAISE EXCEPTION 'a proxy function call failed in this transaction'; END$plproxy$\0",
+    const failing = queryMessage(
+      "DO $plproxy$BEGIN RAISE EXCEPTION 'a proxy function call failed in this transaction'; END$plproxy$",
     )
-    const q = Buffer.alloc(5 + failing.length)
-    q[0] = 0x51
-    q.writeInt32BE(4 + failing.length, 1)
-    failing.copy(q, 5)
-    await this.backendLink.exchange(
-      [q],
-      (t) => t === B.ReadyForQuery,
-      () => {},
-    )
+    try {
+      await this.backendLink.exchange(
+        [failing],
+        (t) => t === B.ReadyForQuery,
+        () => {},
+      )
+    } catch (err) {
+      this.o.log(`could not fail the proxy database's transaction: ${(err as Error).message}`)
+    }
   }
 
   // ---- the proxy database ----------------------------------------------------
@@ -802,8 +804,12 @@ export class Session {
       if (prepared.plan.result.kind === 'DynamicRecordResult') this.dynamicCalled.add(name)
       if (prepared.order || prepared.window) rows = windowRows(prepared, rows, portal.params, dataRowValues)
       portal.rows = rows
-      if (this.byteaOutputStale) await this.readByteaOutput()
-      portal.restyle = this.restyleOf(prepared, this.outputStyle())
+      // only calls with dates, timestamps, intervals or bytea look at the session's output settings
+      const styles = this.restyleEntry(prepared)
+      if (styles.styled) {
+        if (this.byteaOutputStale) await this.readByteaOutput()
+        portal.restyle = this.restyleOf(styles, this.outputStyle())
+      }
     }
     const from = portal.sent
     const end = maxRows > 0 ? Math.min(rows.length, from + maxRows) : rows.length
@@ -859,18 +865,26 @@ export class Session {
     if (value) this.proxyByteaOutput = value
   }
 
-  /** How each of the function's row columns is re-printed for the client (undefined: all as they come). */
-  private restyleOf(prepared: PreparedClientCall, style: OutputStyle): (Restyle | undefined)[] | undefined {
-    const key = `${style.dateStyle}\u0000${style.timeZone}\u0000${style.byteaOutput}\u0000${style.intervalStyle}`
-    let cached = this.restyles.get(prepared)
-    if (!cached || cached.key !== key) {
-      const restyle = prepared.rowColumns.map((c) =>
-        restyleFor(this.o.runtime.describeType(c.type).oid, style),
-      )
-      cached = restyle.some((r) => r !== undefined) ? { key, restyle } : { key }
-      this.restyles.set(prepared, cached)
+  /** A prepared call's row column types, read once. */
+  private restyleEntry(prepared: PreparedClientCall): RestyleEntry {
+    let entry = this.restyles.get(prepared)
+    if (!entry) {
+      const oids = prepared.rowColumns.map((c) => this.o.runtime.describeType(c.type).oid)
+      entry = { oids, styled: oids.some(hasOutputStyle), key: undefined, restyle: undefined }
+      this.restyles.set(prepared, entry)
     }
-    return cached.restyle
+    return entry
+  }
+
+  /** How each of the function's row columns is re-printed for this style (undefined: all as they come). */
+  private restyleOf(entry: RestyleEntry, style: OutputStyle): (Restyle | undefined)[] | undefined {
+    const key = `${style.dateStyle}\u0000${style.timeZone}\u0000${style.byteaOutput}\u0000${style.intervalStyle}`
+    if (entry.key !== key) {
+      const restyle = entry.oids.map((oid) => restyleFor(oid, style))
+      entry.key = key
+      entry.restyle = restyle.some((r) => r !== undefined) ? restyle : undefined
+    }
+    return entry.restyle
   }
 
   /** The client's DataRows from the function's rows [from, end): as they are, projected, as one record, or in binary. */
@@ -1291,12 +1305,11 @@ export class Session {
     this.extendedOpen = false
     if (this.forwardedInBatch && this.backendLink) {
       this.forwardedInBatch = false
-      const sync = Buffer.from([0x53, 0, 0, 0, 4])
       const link = this.backendLink
       const abort = this.abortAfterSync
       this.abortAfterSync = false
       await link.exchange(
-        [sync],
+        [SYNC],
         (t) => t === B.ReadyForQuery,
         (t, message) => {
           if (!(abort && t === B.ReadyForQuery)) this.out.raw(message)
@@ -1306,13 +1319,7 @@ export class Session {
         this.flush()
         return
       }
-      if (link.transactionStatus === 'T') {
-        try {
-          await this.abortTransaction()
-        } catch (err) {
-          this.o.log(`could not fail the proxy database's transaction: ${(err as Error).message}`)
-        }
-      }
+      if (link.transactionStatus === 'T') await this.abortTransaction()
       this.readyForQuery()
       return
     }
@@ -1403,15 +1410,6 @@ function restyledValues<V extends Buffer | string>(
     const f = restyle[j]
     return v === null || !f ? v : Buffer.from(f(typeof v === 'string' ? v : v.toString('utf8')))
   })
-}
-
-function queryMessage(sql: string): Buffer {
-  const body = Buffer.from(`${sql}\0`, 'utf8')
-  const out = Buffer.allocUnsafe(5 + body.length)
-  out[0] = 0x51
-  out.writeInt32BE(4 + body.length, 1)
-  body.copy(out, 5)
-  return out
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: parse tree

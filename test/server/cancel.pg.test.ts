@@ -4,13 +4,14 @@
  * node-postgres's key. A cancelled call stops the partition's query (no
  * backend left sleeping), answers 57014 like PostgreSQL, and the session goes on.
  */
-import pg from 'pg'
+import type pg from 'pg'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../../src/server/index.js'
 import { sharedCluster, skipWithoutPlproxy } from '../harness/shared-cluster.js'
 import { activeQueries, waitFor } from '../runtime/integration/helpers.js'
 import {
+  connectClient,
   createDigoal,
   type DigoalEnv,
   PSQL,
@@ -154,8 +155,7 @@ describe.skipIf(skip)('plproxy serve: cancel', () => {
   })
 
   it('a CancelRequest with the wrong secret key does nothing; the right one cancels (node-postgres key)', async () => {
-    const c = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: env.proxyDb })
-    await c.connect()
+    const c = await connectClient(server, env)
     try {
       const key = c as unknown as { processID: number; secretKey: number }
       expect(key.processID).toBeGreaterThan(0)
@@ -181,8 +181,7 @@ describe.skipIf(skip)('plproxy serve: cancel', () => {
   })
 
   it('a cancel that arrives while nothing runs is harmless', async () => {
-    const c = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: env.proxyDb })
-    await c.connect()
+    const c = await connectClient(server, env)
     try {
       const key = c as unknown as { processID: number; secretKey: number }
       await sendCancel(server.port, key.processID, key.secretKey)

@@ -6,12 +6,11 @@
  * compiler; without a proxy database they are created locally.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../../src/server/index.js'
 import { sharedCluster, skipWithoutPostgres } from '../harness/shared-cluster.js'
 import { tempFile } from '../runtime/integration/helpers.js'
-import { createDigoal, type DigoalEnv, PROXY_SQL, serveDigoal } from './serve-env.js'
+import { connectClient, createDigoal, type DigoalEnv, PROXY_SQL, serveDigoal } from './serve-env.js'
 
 const skip = skipWithoutPostgres('DDL through plproxy serve')
 
@@ -20,17 +19,6 @@ const CREATE_ECHO = `create function proxy.f_echo(i_userid int) returns text as 
   run on i_userid;
   select current_database()::text;
 $$ language plproxy`
-
-async function client(server: RunningServer, env: DigoalEnv): Promise<pg.Client> {
-  const c = new pg.Client({
-    host: '127.0.0.1',
-    port: server.port,
-    user: env.cluster.user,
-    database: env.proxyDb,
-  })
-  await c.connect()
-  return c
-}
 
 describe.skipIf(skip)('DDL from clients', () => {
   let env: DigoalEnv
@@ -44,8 +32,8 @@ describe.skipIf(skip)('DDL from clients', () => {
 
     it('creates a function every client can call, and keeps it across a restart', async () => {
       server = await serveDigoal(env, { ddlStore: 'proxy-db' })
-      const a = await client(server, env)
-      const b = await client(server, env)
+      const a = await connectClient(server, env)
+      const b = await connectClient(server, env)
       try {
         const created = await a.query(CREATE_ECHO)
         expect(created.command).toBe('CREATE')
@@ -57,7 +45,7 @@ describe.skipIf(skip)('DDL from clients', () => {
       }
       await server.close()
       server = await serveDigoal(env, { ddlStore: 'proxy-db' })
-      const c = await client(server, env)
+      const c = await connectClient(server, env)
       try {
         expect((await c.query('select * from f_echo(6)')).rows).toEqual([{ f_echo: env.nodes[2] }])
         const stored = await env.cluster.query<{ n: string }>(
@@ -73,7 +61,7 @@ describe.skipIf(skip)('DDL from clients', () => {
       }
       await server.close()
       server = await serveDigoal(env, { ddlStore: 'proxy-db' })
-      const d = await client(server, env)
+      const d = await connectClient(server, env)
       try {
         await expect(d.query('select f_echo(6)')).rejects.toMatchObject({ code: '42883' })
       } finally {
@@ -82,7 +70,7 @@ describe.skipIf(skip)('DDL from clients', () => {
     })
 
     it('rejects a function PL/Proxy would reject, with its message, and creates nothing', async () => {
-      const c = await client(server, env)
+      const c = await connectClient(server, env)
       try {
         await expect(
           c.query(
@@ -113,7 +101,7 @@ describe.skipIf(skip)('DDL from clients', () => {
     })
 
     it('follows a type the proxy database creates, so a function can return it', async () => {
-      const c = await client(server, env)
+      const c = await connectClient(server, env)
       try {
         await c.query('create type proxy.pair as (a int, b text)')
         for (const db of env.nodes) {
@@ -143,7 +131,7 @@ describe.skipIf(skip)('DDL from clients', () => {
         searchPath: ['proxy', 'public'],
       })
     let server = await start()
-    const c = await client(server, env)
+    const c = await connectClient(server, env)
     try {
       await c.query(CREATE_ECHO)
       expect((await c.query('select f_echo(3)')).rows).toEqual([{ f_echo: env.nodes[3] }])
@@ -162,7 +150,7 @@ describe.skipIf(skip)('DDL from clients', () => {
     expect(text).toContain('added by plproxy serve')
     expect(text).toContain('create function proxy.f_echo')
     server = await start()
-    const d = await client(server, env)
+    const d = await connectClient(server, env)
     try {
       expect((await d.query('select f_echo(2)')).rows).toEqual([{ f_echo: env.nodes[2] }])
     } finally {

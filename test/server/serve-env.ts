@@ -259,9 +259,14 @@ export function writeTemp(name: string, text: string): string {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
-/** A node-postgres client of a server (user postgres, env's proxy database name), connected. */
+/** A node-postgres client of a server (the cluster's user, env's proxy database name), connected. */
 export async function connectClient(server: { readonly port: number }, env: DigoalEnv): Promise<pg.Client> {
-  const c = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: env.proxyDb })
+  const c = new pg.Client({
+    host: '127.0.0.1',
+    port: server.port,
+    user: env.cluster.user,
+    database: env.proxyDb,
+  })
   await c.connect()
   return c
 }
